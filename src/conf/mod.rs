@@ -70,7 +70,7 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
     let mut backslash = false;
     let mut pending_blank = 0usize;
 
-    let mut stanza_index = |stanzas: &mut Vec<Stanza>, name: &str, line: u32| -> usize {
+    let stanza_index = |stanzas: &mut Vec<Stanza>, name: &str, line: u32| -> usize {
         if let Some(i) = stanzas.iter().position(|s| s.name == name) {
             return i;
         }

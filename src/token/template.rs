@@ -1,0 +1,283 @@
+//! Event templates: each sample event is split once, at plan time, into literal pieces and
+//! token slots, so rendering is a walk over pieces that copies bytes and token values.
+//!
+//! Eventgen applies tokens one after another on the text, each seeing what the previous ones
+//! produced. The split form gives the same text when every match of every token falls either
+//! inside one literal piece (it becomes a slot) or inside one earlier slot's value (it becomes
+//! a post-step that re-runs that token's regex on the short slot value). The builder finds that
+//! structure with probe values, then proves it against the one-by-one path on many probe
+//! rounds; a template that fails the proof renders one token at a time ([`render_slow`]).
+
+use super::Token;
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    /// Bytes `start..end` of the event text.
+    Lit(usize, usize),
+    /// The value of a token, then the listed later tokens applied to that value.
+    Slot { token: usize, post: Vec<usize> },
+}
+
+/// One sample event, ready to render.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub text: String,
+    pieces: Vec<Piece>,
+    /// Tokens whose value this event needs, ascending (the fast path's draw order).
+    used: Vec<usize>,
+    slow: bool,
+}
+
+/// Probe values for the proof: `values[round][token]`.
+pub struct Probes {
+    pub values: Vec<Vec<Vec<u8>>>,
+}
+
+impl Template {
+    /// Splits `text` for `tokens`, falling back to the one-by-one path when the split cannot be
+    /// proven equivalent on every probe round.
+    pub fn build(text: &str, tokens: &[Token], probes: &Probes) -> Template {
+        let slow = Template { text: text.to_string(), pieces: Vec::new(), used: Vec::new(), slow: true };
+        let Some(first) = probes.values.first() else { return slow };
+        let Some(pieces) = split(text, tokens, first) else { return slow };
+        let mut used: Vec<usize> = Vec::new();
+        for p in &pieces {
+            if let Piece::Slot { token, post } = p {
+                used.push(*token);
+                used.extend(post.iter().copied());
+            }
+        }
+        used.sort_unstable();
+        used.dedup();
+        let tpl = Template { text: text.to_string(), pieces, used, slow: false };
+        let mut fast = Vec::new();
+        let mut scratch = String::new();
+        for round in &probes.values {
+            fast.clear();
+            tpl.render_fast(tokens, round, &mut fast, &mut scratch);
+            let mut slow_used = Vec::new();
+            let slow_text = render_slow(text, tokens, |t, out| {
+                slow_used.push(t);
+                out.extend_from_slice(&round[t]);
+            });
+            if slow_used != tpl.used || slow_text.as_bytes() != fast.as_slice() {
+                return slow;
+            }
+        }
+        tpl
+    }
+
+    pub fn is_slow(&self) -> bool {
+        self.slow
+    }
+
+    /// Tokens whose value the fast path needs, ascending. Empty for slow templates.
+    pub fn used(&self) -> &[usize] {
+        &self.used
+    }
+
+    /// `true` if this template (fast path) uses token `t`.
+    pub fn uses(&self, t: usize) -> bool {
+        self.used.binary_search(&t).is_ok()
+    }
+
+    /// Renders with the values of `used()` already in `values` (indexed by token).
+    pub fn render_fast(&self, tokens: &[Token], values: &[Vec<u8>], out: &mut Vec<u8>, scratch: &mut String) {
+        let bytes = self.text.as_bytes();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Lit(s, e) => out.extend_from_slice(&bytes[*s..*e]),
+                Piece::Slot { token, post } if post.is_empty() => out.extend_from_slice(&values[*token]),
+                Piece::Slot { token, post } => {
+                    scratch.clear();
+                    scratch.push_str(&String::from_utf8_lossy(&values[*token]));
+                    for &k in post {
+                        let next = replace_all(scratch, &tokens[k], &values[k]);
+                        *scratch = next;
+                    }
+                    out.extend_from_slice(scratch.as_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// Eventgen's semantics: each token in order finds all its matches on the current text; if
+/// there is one, one value is drawn (`value(token, buf)`) and put at every match.
+pub fn render_slow(text: &str, tokens: &[Token], mut value: impl FnMut(usize, &mut Vec<u8>)) -> String {
+    let mut current = text.to_string();
+    let mut buf = Vec::new();
+    for (t, token) in tokens.iter().enumerate() {
+        if !token.regex.is_match(&current) {
+            continue;
+        }
+        buf.clear();
+        value(t, &mut buf);
+        current = replace_all(&current, token, &buf);
+    }
+    current
+}
+
+/// Puts `value` at every match of `token` in `text` (group 1 when the regex has one).
+fn replace_all(text: &str, token: &Token, value: &[u8]) -> String {
+    let value = String::from_utf8_lossy(value);
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut last = 0;
+    token.regex.for_each_match(text, |_, (s, e)| {
+        if s >= last {
+            out.push_str(&text[last..s]);
+            out.push_str(&value);
+            last = e;
+        }
+    });
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Finds the split structure using one round of probe values; `None` when a match crosses a
+/// piece boundary.
+fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>> {
+    let mut pieces = vec![Piece::Lit(0, text.len())];
+    for (k, token) in tokens.iter().enumerate() {
+        // The concrete text as the one-by-one path would see it before token k.
+        let mut concrete = String::new();
+        let mut spans = Vec::with_capacity(pieces.len());
+        let mut scratch = String::new();
+        for p in &pieces {
+            let start = concrete.len();
+            match p {
+                Piece::Lit(s, e) => concrete.push_str(&text[*s..*e]),
+                Piece::Slot { token, post } => {
+                    scratch.clear();
+                    scratch.push_str(&String::from_utf8_lossy(&values[*token]));
+                    for &j in post {
+                        scratch = replace_all(&scratch, &tokens[j], &values[j]);
+                    }
+                    concrete.push_str(&scratch);
+                }
+            }
+            spans.push((start, concrete.len()));
+        }
+        let mut cuts: Vec<Vec<(usize, usize)>> = vec![Vec::new(); pieces.len()];
+        let mut in_slots: Vec<usize> = Vec::new();
+        let mut ok = true;
+        token.regex.for_each_match(&concrete, |(ms, me), (rs, re)| {
+            let Some(i) = spans.iter().position(|&(s, e)| s <= ms && me <= e && (ms < e || ms == s)) else {
+                ok = false;
+                return;
+            };
+            match &pieces[i] {
+                Piece::Lit(ls, _) => {
+                    let base = spans[i].0;
+                    cuts[i].push((ls + rs - base, ls + re - base));
+                }
+                Piece::Slot { .. } => in_slots.push(i),
+            }
+        });
+        if !ok {
+            return None;
+        }
+        let mut next = Vec::with_capacity(pieces.len() + 2);
+        for (i, p) in pieces.into_iter().enumerate() {
+            match p {
+                Piece::Lit(s, e) if !cuts[i].is_empty() => {
+                    let mut at = s;
+                    for &(cs, ce) in &cuts[i] {
+                        if cs > at {
+                            next.push(Piece::Lit(at, cs));
+                        }
+                        next.push(Piece::Slot { token: k, post: Vec::new() });
+                        at = ce;
+                    }
+                    if at < e {
+                        next.push(Piece::Lit(at, e));
+                    }
+                }
+                Piece::Slot { token, mut post } if in_slots.contains(&i) => {
+                    post.push(k);
+                    next.push(Piece::Slot { token, post });
+                }
+                other => next.push(other),
+            }
+        }
+        pieces = next;
+    }
+    Some(pieces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{Replacement, TokenRegex};
+
+    fn tok(pattern: &str) -> Token {
+        Token {
+            number: 0,
+            pattern: pattern.into(),
+            regex: TokenRegex::compile(pattern).unwrap(),
+            replacement: Replacement::Static(String::new()),
+            counter: None,
+        }
+    }
+
+    fn probes(rounds: &[&[&str]]) -> Probes {
+        Probes {
+            values: rounds
+                .iter()
+                .map(|r| r.iter().map(|v| v.as_bytes().to_vec()).collect())
+                .collect(),
+        }
+    }
+
+    fn fast(t: &Template, tokens: &[Token], vals: &[&str]) -> String {
+        let values: Vec<Vec<u8>> = vals.iter().map(|v| v.as_bytes().to_vec()).collect();
+        let mut out = Vec::new();
+        t.render_fast(tokens, &values, &mut out, &mut String::new());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn independent_tokens_split() {
+        let tokens = [tok("@@a"), tok(r"id=(\d+)")];
+        let p = probes(&[&["X", "1"], &["YY", "22"], &["", "333"]]);
+        let t = Template::build("x @@a id=5 @@a", &tokens, &p);
+        assert!(!t.is_slow());
+        assert_eq!(fast(&t, &tokens, &["Q", "9"]), "x Q id=9 Q");
+    }
+
+    #[test]
+    fn chain_into_earlier_value_uses_post_step() {
+        // Token 1 also matches the time inside the text token 0 produces.
+        let tokens = [tok(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"), tok(r"\d{2}:\d{2}:\d{2}")];
+        let p = probes(&[
+            &["2024-01-02 03:04:05", "11:11:11"],
+            &["1999-12-31 23:59:59", "00:00:00"],
+        ]);
+        let t = Template::build("2020-01-01 00:00:00 end 10:00:00", &tokens, &p);
+        assert!(!t.is_slow());
+        assert_eq!(
+            fast(&t, &tokens, &["2024-01-02 03:04:05", "22:22:22"]),
+            "2024-01-02 22:22:22 end 22:22:22"
+        );
+    }
+
+    #[test]
+    fn value_creating_a_new_match_across_pieces_goes_slow() {
+        // Token 0 inserts "b" next to a literal "c": token 1 "bc" then matches across pieces.
+        let tokens = [tok("@"), tok("bc")];
+        let p = probes(&[&["b", "Z"], &["x", "Z"]]);
+        let t = Template::build("a@c", &tokens, &p);
+        assert!(t.is_slow());
+        let s = render_slow("a@c", &tokens, |t, out| out.extend_from_slice(if t == 0 { b"b" } else { b"Z" }));
+        assert_eq!(s, "aZ");
+    }
+
+    #[test]
+    fn non_matching_tokens_are_not_used() {
+        let tokens = [tok("nomatch"), tok("x")];
+        let p = probes(&[&["1", "2"]]);
+        let t = Template::build("axb", &tokens, &p);
+        assert_eq!(t.used(), &[1]);
+    }
+}
