@@ -218,11 +218,7 @@ mod tests {
                         ev.push((name, std::mem::take(&mut text)));
                     }
                 }
-                Event::Text(t) => {
-                    if path.len() == 3 {
-                        text.push_str(&t.xml10_content());
-                    }
-                }
+                Event::Text(t) if path.len() == 3 => text.push_str(&t.xml10_content()),
                 Event::GeneralRef(r) => {
                     let resolved = match r.resolve_char_ref().expect("valid char ref") {
                         Some(c) => c.to_string(),

@@ -250,7 +250,11 @@ mod tests {
         assert_eq!(sink.out.flushes, 1);
         let summary = sink.finish(deadline()).unwrap();
         assert_eq!(summary.as_deref(), Some("stdout: 3 events, 6 bytes"));
-        assert_eq!(sink.out.writes.len(), 1, "finish of a plain sink adds nothing");
+        assert_eq!(
+            sink.out.writes.len(),
+            1,
+            "finish of a plain sink adds nothing"
+        );
     }
 
     #[test]
@@ -277,7 +281,10 @@ mod tests {
         for _ in 0..batches {
             sink.write(&per_batch).unwrap();
         }
-        assert!(!sink.out.is_empty(), "a full buffer is written without flush");
+        assert!(
+            !sink.out.is_empty(),
+            "a full buffer is written without flush"
+        );
         sink.flush().unwrap();
         let out = sink.into_inner();
         assert_eq!(out.len(), ev.len() * 10 * batches);
