@@ -1,1 +1,362 @@
-//! TODO
+//! The command line: `generate`, `check`, `spec`, and splunkd's modular input calls.
+//!
+//! Checked flags ([`GenerateArgs`]) are separate from what they turn into (a plan and run
+//! options); `run` maps everything to an exit code: 0 success, 1 runtime failure, 2
+//! configuration errors.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::pipeline::{self, RunOptions};
+use crate::plan::{self, ConfSource, Overrides, Plan};
+use crate::problem::Problem;
+use crate::timing::clock::Clock;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_RUNTIME: u8 = 1;
+pub const EXIT_CONFIG: u8 = 2;
+
+const HELP: &str = "\
+eventgen: Splunk Eventgen compatible event generator
+
+USAGE:
+    eventgen generate [CONF] [OPTIONS]   generate events
+    eventgen check [CONF]                check a configuration without generating
+    eventgen spec                        print README/eventgen.conf.spec
+    eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
+
+CONF is an eventgen.conf file, or an app folder (its default/ then local/ eventgen.conf,
+samples in its samples/ folder), or the name of an app under $SPLUNK_HOME/etc/apps.
+Without CONF the app shipped with this program is used, with its demo sample enabled.
+
+GENERATE OPTIONS:
+    -s, --sample NAME      run only the stanza or sample file named NAME
+    -c, --count N          events per interval for every sample (-1 or 0: the whole sample)
+    -i, --interval SECS    seconds between intervals for every sample
+    -e, --end END          stop after END intervals, or at time END (-1: never)
+    -b, --backfill TIME    generate the past from TIME (e.g. -1h) before running live
+        --output MODE      send every sample to MODE: stdout, devnull, file, spool, modinput
+        --devnull          short for --output devnull
+        --generators N     generator threads (default: generatorWorkers, 1)
+        --seed N           make every random choice reproducible
+        --now TIME         run on a virtual clock starting at TIME (RFC 3339 or epoch
+                           seconds) that never sleeps: intervals follow at once, timestamps
+                           are what they would have been. With --seed, output is identical
+                           run after run.
+        --state-dir DIR    keep integerid/seqfile counters here across runs
+    -v, --verbose          print the plan and a summary to stderr
+    -h, --help             this text
+    -V, --version          the version
+
+EXIT CODES: 0 success, 1 runtime failure, 2 configuration errors.
+";
+
+/// Flags of `generate` and `check`.
+#[derive(Debug, Default)]
+pub struct GenerateArgs {
+    pub conf: Option<PathBuf>,
+    pub overrides: Overrides,
+    pub now: Option<String>,
+    pub verbose: bool,
+}
+
+fn err(msg: impl Into<String>) -> String {
+    msg.into()
+}
+
+fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
+    use lexopt::prelude::*;
+    let mut g = GenerateArgs::default();
+    let value = |args: &mut lexopt::Parser, name: &str| -> Result<String, String> {
+        args.value()
+            .map_err(|e| err(format!("{name}: {e}")))?
+            .into_string()
+            .map_err(|_| err(format!("{name}: not valid UTF-8")))
+    };
+    let number = |s: String, name: &str| -> Result<i64, String> {
+        s.trim().parse::<i64>().map_err(|_| err(format!("{name} expects an integer, got {s:?}")))
+    };
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('s') | Long("sample") => g.overrides.sample = Some(value(args, "--sample")?),
+            Short('c') | Long("count") => g.overrides.count = Some(number(value(args, "--count")?, "--count")?),
+            Short('i') | Long("interval") => {
+                let n = number(value(args, "--interval")?, "--interval")?;
+                if n < 0 {
+                    return Err("--interval must be >= 0".into());
+                }
+                g.overrides.interval = Some(n);
+            }
+            Short('e') | Long("end") => g.overrides.end = Some(value(args, "--end")?),
+            Short('b') | Long("backfill") => g.overrides.backfill = Some(value(args, "--backfill")?),
+            Long("output") => {
+                let m = value(args, "--output")?;
+                if !["stdout", "devnull", "file", "spool", "modinput", "httpevent", "metric_httpevent", "syslogout", "tcpout", "udpout"].contains(&m.as_str()) {
+                    return Err(format!("--output expects stdout, devnull, file, spool or modinput, got {m:?}"));
+                }
+                g.overrides.output = Some(m);
+            }
+            Long("devnull") => g.overrides.output = Some("devnull".into()),
+            Long("generators") => {
+                let n = number(value(args, "--generators")?, "--generators")?;
+                if n < 1 {
+                    return Err("--generators must be at least 1".into());
+                }
+                g.overrides.generators = Some(n as usize);
+            }
+            Long("seed") => {
+                let s = value(args, "--seed")?;
+                g.overrides.seed = Some(s.trim().parse().map_err(|_| err(format!("--seed expects a non-negative integer, got {s:?}")))?);
+            }
+            Long("now") => g.now = Some(value(args, "--now")?),
+            Long("state-dir") => g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?)),
+            Short('v') | Long("verbose") => g.verbose = true,
+            Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    Ok(g)
+}
+
+/// Parses `--now`: RFC 3339 or epoch seconds (with an optional fraction).
+pub fn parse_now(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        return Ok((secs * 1e6).round() as i64);
+    }
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.timestamp_micros())
+        .map_err(|_| format!("--now expects RFC 3339 (2024-01-01T00:00:00Z) or epoch seconds, got {s:?}"))
+}
+
+/// The app folder shipped with this program: beside the binary (installed app) or the
+/// source tree it was built from.
+pub fn shipped_app() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        for up in exe.ancestors().skip(1).take(4) {
+            candidates.push(up.to_path_buf());
+        }
+    }
+    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    candidates.into_iter().find(|d| d.join("default").join("eventgen.conf").is_file())
+}
+
+/// Turns CONF into configuration sources.
+pub fn conf_sources(conf: Option<&Path>) -> Result<(Vec<ConfSource>, bool), String> {
+    let (path, shipped) = match conf {
+        Some(p) => (p.to_path_buf(), false),
+        None => (shipped_app().ok_or("no CONF given and the shipped app folder (default/eventgen.conf) was not found")?, true),
+    };
+    let path = if !path.exists() {
+        match std::env::var_os("SPLUNK_HOME").map(|h| PathBuf::from(h).join("etc").join("apps").join(&path)) {
+            Some(app) if app.is_dir() => app,
+            _ => return Err(format!("{}: no such file or folder", path.display())),
+        }
+    } else {
+        path
+    };
+    if path.is_dir() {
+        let files = vec![path.join("default").join("eventgen.conf"), path.join("local").join("eventgen.conf")];
+        if !files.iter().any(|f| f.is_file()) {
+            return Err(format!("{}: neither default/eventgen.conf nor local/eventgen.conf exists in this folder", path.display()));
+        }
+        return Ok((vec![ConfSource { files, default_sample_dir: path.join("samples"), app: None }], shipped));
+    }
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut samples = dir.parent().map(|p| p.join("samples")).unwrap_or_else(|| dir.join("samples"));
+    if !samples.is_dir() && dir.join("samples").is_dir() {
+        samples = dir.join("samples");
+    }
+    Ok((vec![ConfSource { files: vec![path], default_sample_dir: samples, app: None }], shipped))
+}
+
+fn report(problems: &[Problem]) {
+    let mut err = std::io::stderr().lock();
+    for p in problems {
+        let _ = writeln!(err, "{} {p}", p.level_word());
+    }
+}
+
+/// Builds the plan for CONF with the overrides; prints problems to stderr.
+fn build_plan(g: &mut GenerateArgs) -> Result<(Plan, Vec<Problem>), u8> {
+    let (sources, shipped) = match conf_sources(g.conf.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ERROR {e}");
+            return Err(EXIT_CONFIG);
+        }
+    };
+    g.overrides.enable_disabled = shipped;
+    let (plan, problems) = plan::build(&sources, &g.overrides);
+    report(&problems);
+    Ok((plan, problems))
+}
+
+fn plan_lines(plan: &Plan) -> Vec<String> {
+    plan.samples
+        .iter()
+        .map(|s| {
+            let mode = match &s.generator {
+                plan::Generator::Sample if s.per_day_volume.is_some() => "perdayvolume",
+                plan::Generator::Sample => "sample",
+                plan::Generator::Replay => "replay",
+                plan::Generator::Windbag => "windbag",
+                plan::Generator::Counter(_) => "counter",
+            };
+            let count = if s.count == 0 { format!("all({})", s.events.len()) } else { s.count.to_string() };
+            format!(
+                "{}  file={}  mode={}  count={}  interval={}s  tokens={}  output={}{}",
+                s.name,
+                s.file.as_ref().map_or("-".into(), |f| f.display().to_string()),
+                mode,
+                count,
+                s.interval / 1_000_000,
+                s.tokens.len(),
+                plan.outputs[s.output].describe(),
+                if s.slow_events > 0 { format!("  slow-path-events={}", s.slow_events) } else { String::new() }
+            )
+        })
+        .collect()
+}
+
+fn cmd_check(mut g: GenerateArgs) -> u8 {
+    let (plan, problems) = match build_plan(&mut g) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let mut out = std::io::stdout().lock();
+    for line in plan_lines(&plan) {
+        let _ = writeln!(out, "{line}");
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    let _ = writeln!(out, "{} samples, {errors} errors, {warnings} warnings", plan.samples.len());
+    if errors > 0 { EXIT_CONFIG } else { EXIT_OK }
+}
+
+fn cmd_generate(mut g: GenerateArgs) -> u8 {
+    let clock = match g.now.as_deref().map(parse_now) {
+        None => Clock::Real,
+        Some(Ok(t)) => Clock::Virtual { now: t },
+        Some(Err(e)) => {
+            eprintln!("ERROR {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let (plan, problems) = match build_plan(&mut g) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let had_errors = problems.iter().any(Problem::is_error);
+    if plan.samples.is_empty() {
+        eprintln!("ERROR nothing to generate: no enabled sample could be built");
+        return EXIT_CONFIG;
+    }
+    if g.verbose {
+        for line in plan_lines(&plan) {
+            eprintln!("INFO sample {line}");
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let log = |line: &str| eprintln!("{line}");
+    let opts = RunOptions { clock, stop, modinput_stream: true };
+    match pipeline::run(plan, opts, &log) {
+        Ok(r) => {
+            if g.verbose {
+                let secs = r.elapsed.as_secs_f64().max(1e-9);
+                eprintln!(
+                    "INFO generated {} events ({:.1} MB) in {:.3}s: {:.0} events/s, {:.1} MB/s",
+                    r.events,
+                    r.bytes as f64 / 1e6,
+                    secs,
+                    r.events as f64 / secs,
+                    r.bytes as f64 / 1e6 / secs
+                );
+            }
+            if r.output_errors > 0 {
+                EXIT_RUNTIME
+            } else if had_errors {
+                EXIT_CONFIG
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => {
+            eprintln!("ERROR {e}");
+            EXIT_RUNTIME
+        }
+    }
+}
+
+/// Runs the program with `args` (without the program name) and returns the exit code.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let mut parser = lexopt::Parser::from_args(args.clone());
+    let first = args.first().and_then(|a| a.to_str()).unwrap_or("");
+    match first {
+        "generate" | "check" => {
+            let _ = parser.next();
+            match parse_generate(&mut parser) {
+                Ok(g) if first == "generate" => cmd_generate(g),
+                Ok(g) => cmd_check(g),
+                Err(e) => {
+                    eprintln!("ERROR {e}\n(see eventgen --help)");
+                    EXIT_CONFIG
+                }
+            }
+        }
+        "spec" => {
+            let _ = std::io::stdout().lock().write_all(plan::keys::spec_text().as_bytes());
+            EXIT_OK
+        }
+        "-V" | "--version" => {
+            let _ = writeln!(std::io::stdout().lock(), "eventgen {}", env!("CARGO_PKG_VERSION"));
+            EXIT_OK
+        }
+        "-h" | "--help" | "help" => {
+            let _ = std::io::stdout().lock().write_all(HELP.as_bytes());
+            EXIT_OK
+        }
+        "" => {
+            let _ = std::io::stderr().lock().write_all(HELP.as_bytes());
+            EXIT_CONFIG
+        }
+        other => {
+            eprintln!("ERROR unknown command {other:?}\n(see eventgen --help)");
+            EXIT_CONFIG
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_accepts_rfc3339_and_epoch() {
+        assert_eq!(parse_now("0"), Ok(0));
+        assert_eq!(parse_now("1.5"), Ok(1_500_000));
+        assert_eq!(parse_now("1970-01-01T00:00:10Z"), Ok(10_000_000));
+        assert!(parse_now("yesterday").is_err());
+    }
+
+    #[test]
+    fn generate_flags() {
+        let args: Vec<OsString> = ["x.conf", "-c", "5", "-e", "3", "--devnull", "--seed", "7", "-v"].iter().map(OsString::from).collect();
+        let g = parse_generate(&mut lexopt::Parser::from_args(args)).unwrap();
+        assert_eq!(g.conf, Some(PathBuf::from("x.conf")));
+        assert_eq!(g.overrides.count, Some(5));
+        assert_eq!(g.overrides.end.as_deref(), Some("3"));
+        assert_eq!(g.overrides.output.as_deref(), Some("devnull"));
+        assert_eq!(g.overrides.seed, Some(7));
+        assert!(g.verbose);
+        let bad: Vec<OsString> = ["-c", "many"].iter().map(OsString::from).collect();
+        assert!(parse_generate(&mut lexopt::Parser::from_args(bad)).unwrap_err().contains("--count"));
+    }
+}

@@ -1,1 +1,457 @@
-//! TODO
+//! Runs a plan: one scheduler (this thread), `generatorWorkers` worker threads and one output
+//! reducer thread, joined by bounded channels, so a slow output slows generation instead of
+//! growing memory. Batches come back to the workers through a recycling channel.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::cmp::Reverse;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+
+use crate::generate::{Job, SharedCounters, Worker};
+use crate::output::file::FileSink;
+use crate::output::spool::SpoolSink;
+use crate::output::stdout::{DevnullSink, StdoutSink};
+use crate::output::{Batch, Sink};
+use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
+use crate::rng::Rng;
+use crate::stats::Stats;
+use crate::timing::clock::Clock;
+use crate::timing::{MICROS_PER_SEC, Micros};
+
+/// Largest number of events in one job, so big intervals spread over the workers and batches
+/// stay a few megabytes.
+const JOB_EVENTS: u64 = 4096;
+/// Jobs or batches in flight per worker.
+const QUEUE_PER_WORKER: usize = 4;
+/// How long outputs may take to deliver what is pending at the end.
+const FINISH_GRACE: Duration = Duration::from_secs(10);
+
+/// How the run is driven.
+pub struct RunOptions {
+    pub clock: Clock,
+    pub stop: Arc<AtomicBool>,
+    /// Wrap modinput output in `<stream>`...`</stream>`.
+    pub modinput_stream: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub events: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+    /// Output errors other than a closed pipe.
+    pub output_errors: u64,
+    pub broken_pipe: bool,
+}
+
+/// Per-sample scheduling state.
+struct SampleState {
+    next: Micros,
+    executions: u64,
+    ordinal: u64,
+    backfill_from: Option<Micros>,
+    jobs: u64,
+    done: bool,
+    pdv_target_bytes: f64,
+}
+
+fn open_sink(spec: &OutputSpec, modinput_stream: bool) -> io::Result<Box<dyn Sink>> {
+    Ok(match spec {
+        OutputSpec::Stdout => Box::new(StdoutSink::stdout()?),
+        OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
+        OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput()?),
+        OutputSpec::Devnull => Box::new(DevnullSink::new()),
+        OutputSpec::File { path, max_bytes, backups } => Box::new(FileSink::create(path, *max_bytes, *backups)?),
+        OutputSpec::Spool { dir, file } => Box::new(SpoolSink::create(dir, file)?),
+    })
+}
+
+/// Starting values of every counter: the configured start, or what the state folder kept.
+fn counter_starts(plan: &Plan) -> Vec<Vec<i64>> {
+    plan.samples
+        .iter()
+        .map(|s| {
+            s.counters
+                .iter()
+                .map(|c| {
+                    plan.state_dir
+                        .as_ref()
+                        .and_then(|d| std::fs::read_to_string(state_path(d, s, &c.state_name)).ok())
+                        .and_then(|t| t.trim().parse().ok())
+                        .unwrap_or(c.start)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn state_path(dir: &std::path::Path, s: &SamplePlan, name: &str) -> PathBuf {
+    let clean = |x: &str| -> String {
+        x.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect()
+    };
+    let app = s.app.as_deref().unwrap_or("cli");
+    dir.join(format!("{}.{}.{}.state", clean(app), clean(&s.name), clean(name)))
+}
+
+/// Runs the plan until every sample has ended or `stop` is raised.
+pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunReport> {
+    let plan = Arc::new(plan);
+    let started = Instant::now();
+    let mut sinks = Vec::with_capacity(plan.outputs.len());
+    for spec in &plan.outputs {
+        sinks.push(open_sink(spec, opts.modinput_stream).map_err(|e| io::Error::new(e.kind(), format!("cannot open output {}: {e}", spec.describe())))?);
+    }
+    let workers = plan.generator_workers.max(1);
+    let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
+    let (out_tx, out_rx) = bounded::<(u64, Batch)>(workers * QUEUE_PER_WORKER);
+    let (pool_tx, pool_rx) = unbounded::<Batch>();
+    for _ in 0..workers * QUEUE_PER_WORKER * 2 {
+        let _ = pool_tx.send(Batch::default());
+    }
+    let starts = Arc::new(counter_starts(&plan));
+    let shared = Arc::new(SharedCounters::new(&plan, &starts));
+    let stats = Arc::new(Stats::new(plan.samples.len()));
+
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let (rx, tx, pool) = (job_rx.clone(), out_tx.clone(), pool_rx.clone());
+        let mut worker = Worker::new(plan.clone(), starts.clone(), shared.clone());
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("generator-{w}"))
+                .spawn(move || {
+                    for job in rx {
+                        let mut batch = pool.try_recv().unwrap_or_default();
+                        batch.clear();
+                        worker.run(&job, &mut batch);
+                        if tx.send((job.seq, batch)).is_err() {
+                            break;
+                        }
+                    }
+                })?,
+        );
+    }
+    drop(job_rx);
+    drop(out_tx);
+
+    let reducer_stats = stats.clone();
+    let stop_r = opts.stop.clone();
+    let reducer = std::thread::Builder::new()
+        .name("output".into())
+        .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_stats, &stop_r))?;
+
+    let final_ordinals = schedule(&plan, opts.clock, &opts.stop, &job_tx, &stats);
+    drop(job_tx);
+    for h in handles {
+        let _ = h.join();
+    }
+    let (errors, broken, summaries) = reducer.join().unwrap_or((1, false, Vec::new()));
+    for s in summaries {
+        log(&format!("INFO {s}"));
+    }
+    save_counters(&plan, &starts, &shared, &final_ordinals, log);
+    Ok(RunReport {
+        events: stats.total_events(),
+        bytes: stats.total_bytes(),
+        elapsed: started.elapsed(),
+        output_errors: errors,
+        broken_pipe: broken,
+    })
+}
+
+fn save_counters(plan: &Plan, starts: &[Vec<i64>], shared: &SharedCounters, ordinals: &[u64], log: &dyn Fn(&str)) {
+    let Some(dir) = &plan.state_dir else { return };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        log(&format!("ERROR cannot create state folder {}: {e}", dir.display()));
+        return;
+    }
+    for (i, s) in plan.samples.iter().enumerate() {
+        for (c, spec) in s.counters.iter().enumerate() {
+            let next = if s.ordinal_counters() {
+                let t = s.tokens.iter().position(|t| t.counter == Some(c)).unwrap_or(0);
+                let n = s.events.len().max(1) as u64;
+                let per_pass = s.events.iter().filter(|e| e.template.uses(t)).count() as u64;
+                let upto = ordinals[i] % n;
+                let partial = s.events.iter().take(upto as usize).filter(|e| e.template.uses(t)).count() as u64;
+                starts[i][c] + ((ordinals[i] / n) * per_pass + partial) as i64
+            } else {
+                shared.values[i][c].load(Ordering::Relaxed)
+            };
+            let path = state_path(dir, s, &spec.state_name);
+            if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
+                log(&format!("ERROR cannot write counter state {}: {e}", path.display()));
+            }
+        }
+    }
+}
+
+/// The reducer's state: sinks and what happened to them.
+struct Reducer<'a> {
+    sinks: Vec<Box<dyn Sink>>,
+    dirty: Vec<bool>,
+    failed: Vec<bool>,
+    errors: u64,
+    broken: bool,
+    stats: &'a Stats,
+    stop: &'a AtomicBool,
+    pool: Sender<Batch>,
+}
+
+impl Reducer<'_> {
+    fn io_error(&mut self, o: usize, e: &io::Error) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            self.broken = true;
+            self.stop.store(true, Ordering::Relaxed);
+            return;
+        }
+        self.errors += 1;
+        if !self.failed[o] {
+            self.failed[o] = true;
+            eprintln!("ERROR output {o}: {e}; events of this output are being dropped");
+        }
+    }
+
+    fn write(&mut self, batch: Batch) {
+        if !self.broken && !batch.is_empty() {
+            let o = batch.output;
+            match self.sinks[o].write(&batch) {
+                Ok(()) => {
+                    self.stats.add(batch.sample, batch.len() as u64, batch.raw_bytes);
+                    self.dirty[o] = true;
+                }
+                Err(e) => self.io_error(o, &e),
+            }
+        }
+        let _ = self.pool.send(batch);
+    }
+
+    fn flush_idle(&mut self) {
+        for o in 0..self.sinks.len() {
+            if self.dirty[o] {
+                self.dirty[o] = false;
+                if let Err(e) = self.sinks[o].flush() {
+                    self.io_error(o, &e);
+                }
+            }
+        }
+    }
+}
+
+/// The reducer: writes batches in sequence order, flushes when idle, recycles batches.
+fn reduce(
+    rx: Receiver<(u64, Batch)>,
+    pool: Sender<Batch>,
+    sinks: Vec<Box<dyn Sink>>,
+    stats: &Stats,
+    stop: &AtomicBool,
+) -> (u64, bool, Vec<String>) {
+    let n = sinks.len();
+    let mut r = Reducer { sinks, dirty: vec![false; n], failed: vec![false; n], errors: 0, broken: false, stats, stop, pool };
+    let mut pending: BTreeMap<u64, Batch> = BTreeMap::new();
+    let mut next = 0u64;
+    loop {
+        let item = match rx.try_recv() {
+            Ok(item) => Some(item),
+            Err(crossbeam_channel::TryRecvError::Empty) => {
+                r.flush_idle();
+                rx.recv().ok()
+            }
+            Err(crossbeam_channel::TryRecvError::Disconnected) => None,
+        };
+        let Some((seq, batch)) = item else { break };
+        pending.insert(seq, batch);
+        while let Some(b) = pending.remove(&next) {
+            r.write(b);
+            next += 1;
+        }
+    }
+    // Anything left (the run stopped early) goes out in order.
+    for (_, b) in std::mem::take(&mut pending) {
+        r.write(b);
+    }
+    let deadline = Instant::now() + FINISH_GRACE;
+    let mut summaries = Vec::new();
+    for o in 0..n {
+        match r.sinks[o].finish(deadline) {
+            Ok(Some(s)) => summaries.push(s),
+            Ok(None) => {}
+            Err(e) => r.io_error(o, &e),
+        }
+    }
+    (r.errors, r.broken, summaries)
+}
+
+/// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
+/// Returns the number of events scheduled per sample.
+fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender<Job>, stats: &Stats) -> Vec<u64> {
+    let t0 = clock.now();
+    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
+    let mut sched_rng = Rng::derive(seed, u64::MAX);
+    let mut states: Vec<SampleState> = plan
+        .samples
+        .iter()
+        .map(|s| {
+            let first = t0 + s.delay;
+            let backfill_from = s.backfill.as_ref().map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros()).filter(|&b| b < first);
+            SampleState {
+                next: first,
+                executions: 0,
+                ordinal: 0,
+                backfill_from,
+                jobs: 0,
+                done: matches!(s.end, End::Intervals(0)),
+                pdv_target_bytes: 0.0,
+            }
+        })
+        .collect();
+    let mut heap: BinaryHeap<Reverse<(Micros, usize)>> =
+        states.iter().enumerate().filter(|(_, st)| !st.done).map(|(i, st)| Reverse((st.next, i))).collect();
+    let mut seq = 0u64;
+    while let Some(Reverse((deadline, i))) = heap.pop() {
+        let s = &plan.samples[i];
+        if let End::Until(t) = &s.end {
+            let limit = t.resolve(s.tz.datetime(t0)).timestamp_micros();
+            if deadline >= limit {
+                states[i].done = true;
+                continue;
+            }
+        }
+        if !clock.wait_until(deadline, stop) {
+            break;
+        }
+        let now = deadline;
+        let step = if s.interval > 0 { s.interval } else { MICROS_PER_SEC };
+        // Backfill: the past, slice by slice, in time order.
+        if let Some(from) = states[i].backfill_from.take() {
+            let mut t = from;
+            while t < now {
+                let hi = (t + step).min(now);
+                let base = base_count(s);
+                let wall = s.tz.datetime(t);
+                let count = rated(s, base, &wall, &mut sched_rng, stats, i, &mut states[i], step);
+                if !emit(plan, i, &mut states[i], t, hi - 1, count, &mut seq, seed, &mut sched_rng, jobs) {
+                    return states.iter().map(|s| s.ordinal).collect();
+                }
+                t = hi;
+            }
+        }
+        let wall = s.tz.datetime(now);
+        let lo = s.earliest.resolve(wall).timestamp_micros();
+        let hi = s.latest.resolve(wall).timestamp_micros();
+        let (lo, hi) = if lo > hi {
+            // Reported at plan time when both are fixed; relative windows can still cross.
+            (hi, lo)
+        } else {
+            (lo, hi)
+        };
+        let count = match &s.generator {
+            Generator::Counter(_) => if s.count == 0 { 1 } else { s.count },
+            Generator::Windbag => if s.count == 0 { 60 } else { s.count },
+            _ => {
+                let base = base_count(s);
+                rated(s, base, &wall, &mut sched_rng, stats, i, &mut states[i], step)
+            }
+        };
+        if !emit(plan, i, &mut states[i], lo, hi, count, &mut seq, seed, &mut sched_rng, jobs) {
+            break;
+        }
+        let st = &mut states[i];
+        st.executions += 1;
+        if let End::Intervals(n) = s.end
+            && st.executions >= n
+        {
+            st.done = true;
+            continue;
+        }
+        st.next = deadline + step;
+        heap.push(Reverse((st.next, i)));
+    }
+    states.iter().map(|s| s.ordinal).collect()
+}
+
+fn base_count(s: &SamplePlan) -> u64 {
+    if s.count == 0 { s.events.len() as u64 } else { s.count }
+}
+
+/// The number of events of one firing: rated count, or the perDayVolume budget turned into
+/// events with the measured average event size.
+#[allow(clippy::too_many_arguments)]
+fn rated(
+    s: &SamplePlan,
+    base: u64,
+    wall: &chrono::DateTime<chrono::FixedOffset>,
+    rng: &mut Rng,
+    stats: &Stats,
+    i: usize,
+    st: &mut SampleState,
+    step: Micros,
+) -> u64 {
+    if let Some(gb) = s.per_day_volume {
+        let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
+        st.pdv_target_bytes += gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
+        let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
+        let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.ordinal as i64;
+        return want.max(0) as u64;
+    }
+    s.rates.rated_count(base, wall, rng)
+}
+
+fn template_average(s: &SamplePlan) -> f64 {
+    if s.events.is_empty() {
+        return 1.0;
+    }
+    s.events.iter().map(|e| e.template.text.len() as f64).sum::<f64>() / s.events.len() as f64
+}
+
+/// Splits a firing into jobs over equal slices of the window and queues them.
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    plan: &Plan,
+    i: usize,
+    st: &mut SampleState,
+    lo: Micros,
+    hi: Micros,
+    count: u64,
+    seq: &mut u64,
+    seed: u64,
+    rng: &mut Rng,
+    jobs: &Sender<Job>,
+) -> bool {
+    let s = &plan.samples[i];
+    let index = (!s.extend_indexes.is_empty()).then(|| rng.below(s.extend_indexes.len() as u64) as usize);
+    let splittable = matches!(s.generator, Generator::Sample);
+    let parts = if splittable { count.div_ceil(JOB_EVENTS).max(1) } else { 1 };
+    let span = (hi - lo) as i128;
+    let mut done = 0u64;
+    for p in 0..parts {
+        let n = count / parts + u64::from(p < count % parts);
+        let plo = lo + (span * p as i128 / parts as i128) as i64;
+        let phi = if p + 1 == parts { hi } else { lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1 };
+        let job = Job {
+            seq: *seq,
+            sample: i,
+            earliest: plo,
+            latest: phi.max(plo),
+            count: n,
+            ordinal: st.ordinal + done,
+            rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
+            index,
+            cycle: (st.executions, count),
+        };
+        if jobs.send(job).is_err() {
+            return false;
+        }
+        *seq += 1;
+        st.jobs += 1;
+        done += n;
+    }
+    st.ordinal += count;
+    true
+}
+

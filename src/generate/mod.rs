@@ -1,1 +1,359 @@
-//! TODO
+//! Generator workers: a job (sample, time window, count) in, a batch of encoded events out.
+//!
+//! Each worker owns its scratch buffers, a per-second time cache and token value buffers; the
+//! RNG travels with the job, so the same job renders the same bytes on any worker.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, FixedOffset, Offset};
+
+use crate::output::encode::Encoding;
+use crate::output::{Batch, EventMeta};
+use crate::plan::{Generator, Plan, SamplePlan};
+use crate::rng::Rng;
+use crate::timing::{MICROS_PER_SEC, Micros, Tz};
+use crate::token::template::render_slow;
+use crate::token::{Replacement, Token, ValueContext};
+
+/// One unit of work for a worker.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Global sequence number: the reducer writes batches in this order.
+    pub seq: u64,
+    pub sample: usize,
+    /// Events are timed within `[earliest, latest]`.
+    pub earliest: Micros,
+    pub latest: Micros,
+    pub count: u64,
+    /// Ordinal of the job's first event among all events of the sample.
+    pub ordinal: u64,
+    pub rng_seed: u64,
+    /// `extendIndexes` pick of this interval.
+    pub index: Option<usize>,
+    /// Counter generator: which cycle of how many.
+    pub cycle: (u64, u64),
+}
+
+/// Counters that cannot be derived from ordinals (random selection, slow templates).
+pub struct SharedCounters {
+    pub values: Vec<Vec<AtomicI64>>,
+}
+
+impl SharedCounters {
+    pub fn new(plan: &Plan, starts: &[Vec<i64>]) -> SharedCounters {
+        SharedCounters {
+            values: plan
+                .samples
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (0..s.counters.len()).map(|c| AtomicI64::new(starts[i][c])).collect())
+                .collect(),
+        }
+    }
+}
+
+/// Per-sample data a worker derives once.
+struct SampleScratch {
+    /// `prefix[c][i]`: events among the first `i` that use counter `c`.
+    prefix: Vec<Vec<u64>>,
+    /// Token index of each counter.
+    counter_token: Vec<usize>,
+}
+
+/// A generator worker's reusable state.
+pub struct Worker {
+    plan: Arc<Plan>,
+    starts: Arc<Vec<Vec<i64>>>,
+    shared: Arc<SharedCounters>,
+    per_sample: Vec<Option<SampleScratch>>,
+    values: Vec<Vec<u8>>,
+    value_sec: Vec<i64>,
+    times: Vec<Micros>,
+    raw: Vec<u8>,
+    scratch: String,
+    rows: Vec<Option<usize>>,
+    counters: Vec<i64>,
+    offset_cache: (i64, Tz, FixedOffset),
+}
+
+impl Worker {
+    pub fn new(plan: Arc<Plan>, starts: Arc<Vec<Vec<i64>>>, shared: Arc<SharedCounters>) -> Worker {
+        let n = plan.samples.len();
+        let max_tokens = plan.samples.iter().map(|s| s.tokens.len()).max().unwrap_or(0);
+        let files = plan.samples.first().map_or(0, |s| s.file_count);
+        Worker {
+            plan,
+            starts,
+            shared,
+            per_sample: (0..n).map(|_| None).collect(),
+            values: vec![Vec::new(); max_tokens],
+            value_sec: vec![i64::MIN; max_tokens],
+            times: Vec::new(),
+            raw: Vec::new(),
+            scratch: String::new(),
+            rows: vec![None; files],
+            counters: Vec::new(),
+            offset_cache: (i64::MIN, Tz::Local, chrono::Utc.fix()),
+        }
+    }
+
+    /// Renders `job` into `batch` (cleared by the caller).
+    pub fn run(&mut self, job: &Job, batch: &mut Batch) {
+        let plan = self.plan.clone();
+        let sample = &plan.samples[job.sample];
+        batch.sample = job.sample;
+        batch.output = sample.output;
+        let mut rng = Rng::seed(job.rng_seed);
+        match &sample.generator {
+            Generator::Sample | Generator::Replay => self.run_sample(sample, job, &mut rng, batch),
+            Generator::Windbag => self.run_windbag(sample, job, batch),
+            Generator::Counter(_) => crate::generate::counter::run(sample, job, batch, &mut self.raw),
+        }
+    }
+
+    fn datetime(&mut self, tz: Tz, t: Micros) -> DateTime<FixedOffset> {
+        let sec = t.div_euclid(MICROS_PER_SEC);
+        if self.offset_cache.0 != sec || self.offset_cache.1 != tz {
+            let off = *tz.datetime(t).offset();
+            self.offset_cache = (sec, tz, off);
+        }
+        let utc = DateTime::from_timestamp_micros(t).unwrap_or_default();
+        utc.with_timezone(&self.offset_cache.2)
+    }
+
+    fn fill_times(&mut self, sample: &SamplePlan, job: &Job, rng: &mut Rng) {
+        self.times.clear();
+        let n = job.count as usize;
+        let (lo, hi) = (job.earliest, job.latest.max(job.earliest));
+        if lo == hi {
+            self.times.resize(n, lo);
+        } else if sample.sequential_timestamp {
+            let span = (hi - lo) as i128;
+            self.times.extend((0..n).map(|i| lo + (span * i as i128 / n.max(1) as i128) as i64));
+        } else {
+            let span = (hi - lo) as u64 + 1;
+            self.times.extend((0..n).map(|_| lo + rng.below(span) as i64));
+            self.times.sort_unstable();
+        }
+    }
+
+    fn scratch_for(&mut self, idx: usize, sample: &SamplePlan) {
+        if self.per_sample[idx].is_some() {
+            return;
+        }
+        let counter_token: Vec<usize> = (0..sample.counters.len())
+            .map(|c| sample.tokens.iter().position(|t| t.counter == Some(c)).unwrap_or(0))
+            .collect();
+        let prefix = counter_token
+            .iter()
+            .map(|&t| {
+                let mut p = Vec::with_capacity(sample.events.len() + 1);
+                let mut acc = 0u64;
+                p.push(0);
+                for e in &sample.events {
+                    if e.template.uses(t) {
+                        acc += 1;
+                    }
+                    p.push(acc);
+                }
+                p
+            })
+            .collect();
+        self.per_sample[idx] = Some(SampleScratch { prefix, counter_token });
+    }
+
+    fn run_sample(&mut self, sample: &SamplePlan, job: &Job, rng: &mut Rng, batch: &mut Batch) {
+        let n = sample.events.len();
+        if n == 0 || job.count == 0 {
+            return;
+        }
+        self.fill_times(sample, job, rng);
+        self.scratch_for(job.sample, sample);
+        let ordinal_mode = sample.ordinal_counters();
+        let latest_dt = self.datetime(sample.tz, job.latest);
+        let index_pick = job.index.and_then(|i| sample.extend_indexes.get(i)).map(String::as_str);
+        self.counters.resize(sample.counters.len(), 0);
+        let encoding = sample.encoding;
+        let mut host_buf = String::new();
+        let mut times = std::mem::take(&mut self.times);
+        for (i, &t) in times.iter().enumerate() {
+            let ordinal = job.ordinal + i as u64;
+            let ev_idx = if sample.randomize_events { rng.below(n as u64) as usize } else { (ordinal % n as u64) as usize };
+            let event = &sample.events[ev_idx];
+            let tpl = &event.template;
+            if ordinal_mode && let Some(sc) = &self.per_sample[job.sample] {
+                for (c, pre) in sc.prefix.iter().enumerate() {
+                    let m = pre[n];
+                    let before = (ordinal / n as u64) * m + pre[(ordinal % n as u64) as usize];
+                    self.counters[c] = self.starts[job.sample][c] + before as i64;
+                }
+            }
+            let dt = self.datetime(sample.tz, t);
+            let sec = t.div_euclid(MICROS_PER_SEC);
+            for r in self.rows.iter_mut() {
+                *r = None;
+            }
+            let start = batch.bytes.len();
+            let direct = matches!(encoding, Encoding::Line | Encoding::Concat);
+            if !direct {
+                self.raw.clear();
+            }
+            if tpl.is_slow() {
+                let shared = &self.shared.values[job.sample];
+                let counters = &mut self.counters;
+                let rows = &mut self.rows;
+                let text = render_slow(&tpl.text, &sample.tokens, |k, out| {
+                    let tok = &sample.tokens[k];
+                    if let Some(c) = tok.counter
+                        && !ordinal_mode
+                    {
+                        counters[c] = shared[c].fetch_add(1, Ordering::Relaxed);
+                    }
+                    let mut cx = ValueContext {
+                        rng,
+                        time: &dt,
+                        latest: &latest_dt,
+                        rates: &sample.rates,
+                        rows,
+                        counters,
+                        replay: false,
+                    };
+                    tok.render_value(&mut cx, out);
+                });
+                if direct {
+                    batch.bytes.extend_from_slice(text.as_bytes());
+                } else {
+                    self.raw.extend_from_slice(text.as_bytes());
+                }
+            } else {
+                for &k in tpl.used() {
+                    let tok = &sample.tokens[k];
+                    let cacheable = matches!(&tok.replacement, Replacement::Timestamp(f) if !f.is_subsecond());
+                    if cacheable && self.value_sec[k] == sec {
+                        continue;
+                    }
+                    if let Some(c) = tok.counter
+                        && !ordinal_mode
+                    {
+                        self.counters[c] = self.shared.values[job.sample][c].fetch_add(1, Ordering::Relaxed);
+                    }
+                    let buf = &mut self.values[k];
+                    buf.clear();
+                    let mut cx = ValueContext {
+                        rng,
+                        time: &dt,
+                        latest: &latest_dt,
+                        rates: &sample.rates,
+                        rows: &mut self.rows,
+                        counters: &self.counters,
+                        replay: false,
+                    };
+                    tok.render_value(&mut cx, buf);
+                    self.value_sec[k] = if cacheable { sec } else { i64::MIN };
+                }
+                if direct {
+                    tpl.render_fast(&sample.tokens, &self.values, &mut batch.bytes, &mut self.scratch);
+                } else {
+                    tpl.render_fast(&sample.tokens, &self.values, &mut self.raw, &mut self.scratch);
+                }
+            }
+            let raw_len = if direct { batch.bytes.len() - start } else { self.raw.len() };
+            batch.raw_bytes += raw_len as u64;
+            let row = event.row.as_ref();
+            let mut host = row.and_then(|r| r.host.as_deref()).unwrap_or(&sample.meta.host);
+            if let Some(ht) = &sample.host_token {
+                host_buf.clear();
+                host_buf.push_str(&apply_host_token(ht, host, rng, &dt, &latest_dt, sample));
+                host = &host_buf;
+            }
+            let meta = EventMeta {
+                time: t,
+                host,
+                source: row.and_then(|r| r.source.as_deref()).unwrap_or(&sample.meta.source),
+                sourcetype: row.and_then(|r| r.sourcetype.as_deref()).unwrap_or(&sample.meta.sourcetype),
+                index: index_pick.or(row.and_then(|r| r.index.as_deref())).unwrap_or(&sample.meta.index),
+            };
+            match encoding {
+                Encoding::Line => {
+                    let trimmed = crate::output::encode::trim_end(&batch.bytes[start..]).len();
+                    batch.bytes.truncate(start + trimmed);
+                    batch.bytes.push(b'\n');
+                }
+                Encoding::Concat => {}
+                other => {
+                    if other.needs_uniform_meta() && !batch.is_empty() && !batch.meta.matches(&meta) {
+                        // Callers split batches on metadata changes; keep the first run's.
+                    }
+                    if batch.is_empty() {
+                        batch.meta.set(&meta);
+                    }
+                    other.encode(&meta, &self.raw, &mut batch.bytes);
+                }
+            }
+            batch.ends.push(batch.bytes.len() as u32);
+            batch.last_time = t;
+        }
+        times.clear();
+        self.times = times;
+    }
+
+    fn run_windbag(&mut self, sample: &SamplePlan, job: &Job, batch: &mut Batch) {
+        use std::io::Write;
+        let count = job.count;
+        let step = (job.latest - job.earliest) as f64 / count.max(1) as f64;
+        for i in 1..=count {
+            let t = job.earliest + (step * i as f64) as i64;
+            let dt = self.datetime(sample.tz, t);
+            self.raw.clear();
+            let _ = write!(self.raw, "{} -0700 WINDBAG Event {} of {}\n", python_datetime(&dt), i + job.ordinal, job.cycle.1);
+            push_event(sample, t, None, &self.raw, batch);
+        }
+    }
+}
+
+/// Appends one event (text plus the sample's metadata) to a batch with the sample's encoding.
+pub fn push_event(sample: &SamplePlan, t: Micros, host: Option<&str>, raw: &[u8], batch: &mut Batch) {
+    let meta = EventMeta {
+        time: t,
+        host: host.unwrap_or(&sample.meta.host),
+        source: &sample.meta.source,
+        sourcetype: &sample.meta.sourcetype,
+        index: &sample.meta.index,
+    };
+    if batch.is_empty() {
+        batch.meta.set(&meta);
+    }
+    sample.encoding.encode(&meta, raw, &mut batch.bytes);
+    batch.raw_bytes += raw.len() as u64;
+    batch.ends.push(batch.bytes.len() as u32);
+    batch.last_time = t;
+}
+
+/// Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+pub fn python_datetime(dt: &DateTime<FixedOffset>) -> String {
+    use chrono::Timelike;
+    let micros = dt.nanosecond() / 1000;
+    if micros == 0 {
+        dt.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        format!("{}.{:06}", dt.format("%Y-%m-%d %H:%M:%S"), micros)
+    }
+}
+
+fn apply_host_token(
+    tok: &Token,
+    host: &str,
+    rng: &mut Rng,
+    dt: &DateTime<FixedOffset>,
+    latest: &DateTime<FixedOffset>,
+    sample: &SamplePlan,
+) -> String {
+    let mut rows = vec![None; sample.file_count];
+    render_slow(host, std::slice::from_ref(tok), |_, out| {
+        let mut cx = ValueContext { rng, time: dt, latest, rates: &sample.rates, rows: &mut rows, counters: &[], replay: false };
+        tok.render_value(&mut cx, out);
+    })
+}
+
+pub mod counter;
