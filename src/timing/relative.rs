@@ -21,7 +21,7 @@ use chrono::{
     Timelike,
 };
 
-use super::strftime::strptime_prefix;
+use super::strptime::strptime_prefix;
 
 /// Longest accepted number in an offset: keeps every product inside `i64`.
 const MAX_AMOUNT_DIGITS: usize = 10;
@@ -182,7 +182,10 @@ impl TimeSpec {
                 let mut forward = true;
                 let mut shift = |local: Option<NaiveDateTime>, offsets: &[Offset]| {
                     offsets.iter().fold(local, |l, o| {
-                        forward = o.amount >= 0;
+                        // Remember the direction of the offset that overflows, if any.
+                        if l.is_some() {
+                            forward = o.amount >= 0;
+                        }
                         l.and_then(|l| apply_offset(l, *o))
                     })
                 };
@@ -731,6 +734,8 @@ mod tests {
         assert!(far > now);
         let past = TimeSpec::parse("-9999999999d").unwrap().resolve(now);
         assert!(past < now);
+        let still_far = TimeSpec::parse("+9999999999y-1d").unwrap().resolve(now);
+        assert_eq!(still_far, far);
     }
 
     #[test]
