@@ -5,6 +5,7 @@ pub mod clock;
 pub mod rate;
 pub mod relative;
 pub mod strftime;
+pub mod strptime;
 
 use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
 
