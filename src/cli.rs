@@ -265,7 +265,12 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
-    let log = |line: &str| eprintln!("{line}");
+    let verbose = g.verbose;
+    let log = move |line: &str| {
+        if verbose || !line.starts_with("INFO") {
+            eprintln!("{line}");
+        }
+    };
     let opts = RunOptions { clock, stop, modinput_stream: true };
     match pipeline::run(plan, opts, &log) {
         Ok(r) => {

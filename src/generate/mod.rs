@@ -57,8 +57,6 @@ impl SharedCounters {
 struct SampleScratch {
     /// `prefix[c][i]`: events among the first `i` that use counter `c`.
     prefix: Vec<Vec<u64>>,
-    /// Token index of each counter.
-    counter_token: Vec<usize>,
 }
 
 /// A generator worker's reusable state.
@@ -160,7 +158,7 @@ impl Worker {
                 p
             })
             .collect();
-        self.per_sample[idx] = Some(SampleScratch { prefix, counter_token });
+        self.per_sample[idx] = Some(SampleScratch { prefix });
     }
 
     fn run_sample(&mut self, sample: &SamplePlan, job: &Job, rng: &mut Rng, batch: &mut Batch) {
