@@ -95,15 +95,16 @@ impl Logger {
     }
 
     /// Also writes timestamped lines to `path`, rotating at [`ROTATE_BYTES`] and keeping
-    /// [`KEEP_FILES`] old files. Creates the parent folder if needed.
-    pub fn with_file(self, path: &Path) -> io::Result<Logger> {
-        self.with_rotating_file(path, ROTATE_BYTES, KEEP_FILES)
+    /// [`KEEP_FILES`] old files. Creates the parent folder if needed. On failure the logger
+    /// keeps writing to stderr only, so the caller can report the error through it.
+    pub fn attach_file(&self, path: &Path) -> io::Result<()> {
+        self.attach_rotating_file(path, ROTATE_BYTES, KEEP_FILES)
     }
 
-    pub fn with_rotating_file(self, path: &Path, max_bytes: u64, keep: u32) -> io::Result<Logger> {
+    pub fn attach_rotating_file(&self, path: &Path, max_bytes: u64, keep: u32) -> io::Result<()> {
         let file = RotatingFile::open(path, max_bytes, keep)?;
         self.lock().file = Some(file);
-        Ok(self)
+        Ok(())
     }
 
     /// Replaces every later occurrence of `secret` with `********`. Empty strings are ignored.
@@ -297,9 +298,8 @@ mod tests {
         let dir = temp_dir("redact");
         let path = dir.join("eventgen.log");
         let out = Captured::default();
-        let log = Logger::with_writer(Level::Debug, Box::new(out.clone()))
-            .with_file(&path)
-            .unwrap();
+        let log = Logger::with_writer(Level::Debug, Box::new(out.clone()));
+        log.attach_file(&path).unwrap();
         log.add_secret("abc123");
         log.add_secret("abc123-longer");
         log.add_secret("");
@@ -319,9 +319,8 @@ mod tests {
     fn file_lines_carry_a_timestamp() {
         let dir = temp_dir("stamp");
         let path = dir.join("sub/eventgen.log");
-        let log = Logger::with_writer(Level::Debug, Box::new(io::sink()))
-            .with_file(&path)
-            .unwrap();
+        let log = Logger::with_writer(Level::Debug, Box::new(io::sink()));
+        log.attach_file(&path).unwrap();
         log.warn("hello");
         let line = fs::read_to_string(&path).unwrap();
         // "2026-11-26 05:08:20.123 +0000 WARN [pid] hello"
@@ -340,9 +339,8 @@ mod tests {
     fn the_file_rotates_and_keeps_a_bounded_number() {
         let dir = temp_dir("rotate");
         let path = dir.join("eventgen.log");
-        let log = Logger::with_writer(Level::Debug, Box::new(io::sink()))
-            .with_rotating_file(&path, 200, 3)
-            .unwrap();
+        let log = Logger::with_writer(Level::Debug, Box::new(io::sink()));
+        log.attach_rotating_file(&path, 200, 3).unwrap();
         for i in 0..40 {
             log.info(&format!("message number {i:02} with some padding"));
         }
@@ -364,12 +362,15 @@ mod tests {
     }
 
     #[test]
-    fn an_unwritable_file_is_reported_and_dropped() {
+    fn a_file_that_cannot_be_opened_leaves_stderr_working() {
+        let out = Captured::default();
+        let log = Logger::with_writer(Level::Info, Box::new(out.clone()));
         assert!(
-            Logger::new(Level::Info)
-                .with_file(Path::new("/proc/eventgen-nope/x.log"))
+            log.attach_file(Path::new("/proc/eventgen-nope/x.log"))
                 .is_err()
         );
+        log.info("still here");
+        assert_eq!(out.text(), "INFO still here\n");
     }
 
     #[test]
