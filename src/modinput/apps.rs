@@ -38,7 +38,8 @@ pub fn discover_apps(splunk_home: &Path) -> Vec<AppDir> {
     };
     let mut apps: Vec<AppDir> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) || e.path().is_dir())
+        // Follows symlinks, as splunkd does for linked app folders.
+        .filter(|e| e.path().is_dir())
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             (!name.starts_with('.')).then(|| AppDir {
