@@ -77,12 +77,16 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             .map_err(|_| err(format!("{name}: not valid UTF-8")))
     };
     let number = |s: String, name: &str| -> Result<i64, String> {
-        s.trim().parse::<i64>().map_err(|_| err(format!("{name} expects an integer, got {s:?}")))
+        s.trim()
+            .parse::<i64>()
+            .map_err(|_| err(format!("{name} expects an integer, got {s:?}")))
     };
     while let Some(arg) = args.next().map_err(|e| e.to_string())? {
         match arg {
             Short('s') | Long("sample") => g.overrides.sample = Some(value(args, "--sample")?),
-            Short('c') | Long("count") => g.overrides.count = Some(number(value(args, "--count")?, "--count")?),
+            Short('c') | Long("count") => {
+                g.overrides.count = Some(number(value(args, "--count")?, "--count")?)
+            }
             Short('i') | Long("interval") => {
                 let n = number(value(args, "--interval")?, "--interval")?;
                 if n < 0 {
@@ -91,11 +95,28 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 g.overrides.interval = Some(n);
             }
             Short('e') | Long("end") => g.overrides.end = Some(value(args, "--end")?),
-            Short('b') | Long("backfill") => g.overrides.backfill = Some(value(args, "--backfill")?),
+            Short('b') | Long("backfill") => {
+                g.overrides.backfill = Some(value(args, "--backfill")?)
+            }
             Long("output") => {
                 let m = value(args, "--output")?;
-                if !["stdout", "devnull", "file", "spool", "modinput", "httpevent", "metric_httpevent", "syslogout", "tcpout", "udpout"].contains(&m.as_str()) {
-                    return Err(format!("--output expects stdout, devnull, file, spool or modinput, got {m:?}"));
+                if ![
+                    "stdout",
+                    "devnull",
+                    "file",
+                    "spool",
+                    "modinput",
+                    "httpevent",
+                    "metric_httpevent",
+                    "syslogout",
+                    "tcpout",
+                    "udpout",
+                ]
+                .contains(&m.as_str())
+                {
+                    return Err(format!(
+                        "--output expects stdout, devnull, file, spool or modinput, got {m:?}"
+                    ));
                 }
                 g.overrides.output = Some(m);
             }
@@ -109,10 +130,14 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             }
             Long("seed") => {
                 let s = value(args, "--seed")?;
-                g.overrides.seed = Some(s.trim().parse().map_err(|_| err(format!("--seed expects a non-negative integer, got {s:?}")))?);
+                g.overrides.seed = Some(s.trim().parse().map_err(|_| {
+                    err(format!("--seed expects a non-negative integer, got {s:?}"))
+                })?);
             }
             Long("now") => g.now = Some(value(args, "--now")?),
-            Long("state-dir") => g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?)),
+            Long("state-dir") => {
+                g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?))
+            }
             Short('v') | Long("verbose") => g.verbose = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
@@ -129,7 +154,9 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
     }
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| d.timestamp_micros())
-        .map_err(|_| format!("--now expects RFC 3339 (2024-01-01T00:00:00Z) or epoch seconds, got {s:?}"))
+        .map_err(|_| {
+            format!("--now expects RFC 3339 (2024-01-01T00:00:00Z) or epoch seconds, got {s:?}")
+        })
 }
 
 /// The app folder shipped with this program: beside the binary (installed app) or the
@@ -142,17 +169,26 @@ pub fn shipped_app() -> Option<PathBuf> {
         }
     }
     candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    candidates.into_iter().find(|d| d.join("default").join("eventgen.conf").is_file())
+    candidates
+        .into_iter()
+        .find(|d| d.join("default").join("eventgen.conf").is_file())
 }
 
 /// Turns CONF into configuration sources.
 pub fn conf_sources(conf: Option<&Path>) -> Result<(Vec<ConfSource>, bool), String> {
     let (path, shipped) = match conf {
         Some(p) => (p.to_path_buf(), false),
-        None => (shipped_app().ok_or("no CONF given and the shipped app folder (default/eventgen.conf) was not found")?, true),
+        None => (
+            shipped_app().ok_or(
+                "no CONF given and the shipped app folder (default/eventgen.conf) was not found",
+            )?,
+            true,
+        ),
     };
     let path = if !path.exists() {
-        match std::env::var_os("SPLUNK_HOME").map(|h| PathBuf::from(h).join("etc").join("apps").join(&path)) {
+        match std::env::var_os("SPLUNK_HOME")
+            .map(|h| PathBuf::from(h).join("etc").join("apps").join(&path))
+        {
             Some(app) if app.is_dir() => app,
             _ => return Err(format!("{}: no such file or folder", path.display())),
         }
@@ -160,18 +196,41 @@ pub fn conf_sources(conf: Option<&Path>) -> Result<(Vec<ConfSource>, bool), Stri
         path
     };
     if path.is_dir() {
-        let files = vec![path.join("default").join("eventgen.conf"), path.join("local").join("eventgen.conf")];
+        let files = vec![
+            path.join("default").join("eventgen.conf"),
+            path.join("local").join("eventgen.conf"),
+        ];
         if !files.iter().any(|f| f.is_file()) {
-            return Err(format!("{}: neither default/eventgen.conf nor local/eventgen.conf exists in this folder", path.display()));
+            return Err(format!(
+                "{}: neither default/eventgen.conf nor local/eventgen.conf exists in this folder",
+                path.display()
+            ));
         }
-        return Ok((vec![ConfSource { files, default_sample_dir: path.join("samples"), app: None }], shipped));
+        return Ok((
+            vec![ConfSource {
+                files,
+                default_sample_dir: path.join("samples"),
+                app: None,
+            }],
+            shipped,
+        ));
     }
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut samples = dir.parent().map(|p| p.join("samples")).unwrap_or_else(|| dir.join("samples"));
+    let mut samples = dir
+        .parent()
+        .map(|p| p.join("samples"))
+        .unwrap_or_else(|| dir.join("samples"));
     if !samples.is_dir() && dir.join("samples").is_dir() {
         samples = dir.join("samples");
     }
-    Ok((vec![ConfSource { files: vec![path], default_sample_dir: samples, app: None }], shipped))
+    Ok((
+        vec![ConfSource {
+            files: vec![path],
+            default_sample_dir: samples,
+            app: None,
+        }],
+        shipped,
+    ))
 }
 
 fn report(problems: &[Problem]) {
@@ -207,17 +266,27 @@ fn plan_lines(plan: &Plan) -> Vec<String> {
                 plan::Generator::Windbag => "windbag",
                 plan::Generator::Counter(_) => "counter",
             };
-            let count = if s.count == 0 { format!("all({})", s.events.len()) } else { s.count.to_string() };
+            let count = if s.count == 0 {
+                format!("all({})", s.events.len())
+            } else {
+                s.count.to_string()
+            };
             format!(
                 "{}  file={}  mode={}  count={}  interval={}s  tokens={}  output={}{}",
                 s.name,
-                s.file.as_ref().map_or("-".into(), |f| f.display().to_string()),
+                s.file
+                    .as_ref()
+                    .map_or("-".into(), |f| f.display().to_string()),
                 mode,
                 count,
                 s.interval / 1_000_000,
                 s.tokens.len(),
                 plan.outputs[s.output].describe(),
-                if s.slow_events > 0 { format!("  slow-path-events={}", s.slow_events) } else { String::new() }
+                if s.slow_events > 0 {
+                    format!("  slow-path-events={}", s.slow_events)
+                } else {
+                    String::new()
+                }
             )
         })
         .collect()
@@ -234,7 +303,11 @@ fn cmd_check(mut g: GenerateArgs) -> u8 {
     }
     let errors = problems.iter().filter(|p| p.is_error()).count();
     let warnings = problems.len() - errors;
-    let _ = writeln!(out, "{} samples, {errors} errors, {warnings} warnings", plan.samples.len());
+    let _ = writeln!(
+        out,
+        "{} samples, {errors} errors, {warnings} warnings",
+        plan.samples.len()
+    );
     if errors > 0 { EXIT_CONFIG } else { EXIT_OK }
 }
 
@@ -271,7 +344,11 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
             eprintln!("{line}");
         }
     };
-    let opts = RunOptions { clock, stop, modinput_stream: true };
+    let opts = RunOptions {
+        clock,
+        stop,
+        modinput_stream: true,
+    };
     match pipeline::run(plan, opts, &log) {
         Ok(r) => {
             if g.verbose {
@@ -317,11 +394,17 @@ pub fn run(args: Vec<OsString>) -> u8 {
             }
         }
         "spec" => {
-            let _ = std::io::stdout().lock().write_all(plan::keys::spec_text().as_bytes());
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(plan::keys::spec_text().as_bytes());
             EXIT_OK
         }
         "-V" | "--version" => {
-            let _ = writeln!(std::io::stdout().lock(), "eventgen {}", env!("CARGO_PKG_VERSION"));
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "eventgen {}",
+                env!("CARGO_PKG_VERSION")
+            );
             EXIT_OK
         }
         "-h" | "--help" | "help" => {
@@ -353,7 +436,20 @@ mod tests {
 
     #[test]
     fn generate_flags() {
-        let args: Vec<OsString> = ["x.conf", "-c", "5", "-e", "3", "--devnull", "--seed", "7", "-v"].iter().map(OsString::from).collect();
+        let args: Vec<OsString> = [
+            "x.conf",
+            "-c",
+            "5",
+            "-e",
+            "3",
+            "--devnull",
+            "--seed",
+            "7",
+            "-v",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
         let g = parse_generate(&mut lexopt::Parser::from_args(args)).unwrap();
         assert_eq!(g.conf, Some(PathBuf::from("x.conf")));
         assert_eq!(g.overrides.count, Some(5));
@@ -362,6 +458,10 @@ mod tests {
         assert_eq!(g.overrides.seed, Some(7));
         assert!(g.verbose);
         let bad: Vec<OsString> = ["-c", "many"].iter().map(OsString::from).collect();
-        assert!(parse_generate(&mut lexopt::Parser::from_args(bad)).unwrap_err().contains("--count"));
+        assert!(
+            parse_generate(&mut lexopt::Parser::from_args(bad))
+                .unwrap_err()
+                .contains("--count")
+        );
     }
 }

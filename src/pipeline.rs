@@ -2,8 +2,8 @@
 //! reducer thread, joined by bounded channels, so a slow output slows generation instead of
 //! growing memory. Batches come back to the workers through a recycling channel.
 
-use std::collections::{BTreeMap, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,7 +67,11 @@ fn open_sink(spec: &OutputSpec, modinput_stream: bool) -> io::Result<Box<dyn Sin
         OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
         OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput()?),
         OutputSpec::Devnull => Box::new(DevnullSink::new()),
-        OutputSpec::File { path, max_bytes, backups } => Box::new(FileSink::create(path, *max_bytes, *backups)?),
+        OutputSpec::File {
+            path,
+            max_bytes,
+            backups,
+        } => Box::new(FileSink::create(path, *max_bytes, *backups)?),
         OutputSpec::Spool { dir, file } => Box::new(SpoolSink::create(dir, file)?),
     })
 }
@@ -93,10 +97,23 @@ fn counter_starts(plan: &Plan) -> Vec<Vec<i64>> {
 
 fn state_path(dir: &std::path::Path, s: &SamplePlan, name: &str) -> PathBuf {
     let clean = |x: &str| -> String {
-        x.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect()
+        x.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
     };
     let app = s.app.as_deref().unwrap_or("cli");
-    dir.join(format!("{}.{}.{}.state", clean(app), clean(&s.name), clean(name)))
+    dir.join(format!(
+        "{}.{}.{}.state",
+        clean(app),
+        clean(&s.name),
+        clean(name)
+    ))
 }
 
 /// Runs the plan until every sample has ended or `stop` is raised.
@@ -105,7 +122,12 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     let started = Instant::now();
     let mut sinks = Vec::with_capacity(plan.outputs.len());
     for spec in &plan.outputs {
-        sinks.push(open_sink(spec, opts.modinput_stream).map_err(|e| io::Error::new(e.kind(), format!("cannot open output {}: {e}", spec.describe())))?);
+        sinks.push(open_sink(spec, opts.modinput_stream).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot open output {}: {e}", spec.describe()),
+            )
+        })?);
     }
     let workers = plan.generator_workers.max(1);
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
@@ -165,27 +187,48 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     })
 }
 
-fn save_counters(plan: &Plan, starts: &[Vec<i64>], shared: &SharedCounters, ordinals: &[u64], log: &dyn Fn(&str)) {
+fn save_counters(
+    plan: &Plan,
+    starts: &[Vec<i64>],
+    shared: &SharedCounters,
+    ordinals: &[u64],
+    log: &dyn Fn(&str),
+) {
     let Some(dir) = &plan.state_dir else { return };
     if let Err(e) = std::fs::create_dir_all(dir) {
-        log(&format!("ERROR cannot create state folder {}: {e}", dir.display()));
+        log(&format!(
+            "ERROR cannot create state folder {}: {e}",
+            dir.display()
+        ));
         return;
     }
     for (i, s) in plan.samples.iter().enumerate() {
         for (c, spec) in s.counters.iter().enumerate() {
             let next = if s.ordinal_counters() {
-                let t = s.tokens.iter().position(|t| t.counter == Some(c)).unwrap_or(0);
+                let t = s
+                    .tokens
+                    .iter()
+                    .position(|t| t.counter == Some(c))
+                    .unwrap_or(0);
                 let n = s.events.len().max(1) as u64;
                 let per_pass = s.events.iter().filter(|e| e.template.uses(t)).count() as u64;
                 let upto = ordinals[i] % n;
-                let partial = s.events.iter().take(upto as usize).filter(|e| e.template.uses(t)).count() as u64;
+                let partial = s
+                    .events
+                    .iter()
+                    .take(upto as usize)
+                    .filter(|e| e.template.uses(t))
+                    .count() as u64;
                 starts[i][c] + ((ordinals[i] / n) * per_pass + partial) as i64
             } else {
                 shared.values[i][c].load(Ordering::Relaxed)
             };
             let path = state_path(dir, s, &spec.state_name);
             if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
-                log(&format!("ERROR cannot write counter state {}: {e}", path.display()));
+                log(&format!(
+                    "ERROR cannot write counter state {}: {e}",
+                    path.display()
+                ));
             }
         }
     }
@@ -222,7 +265,8 @@ impl Reducer<'_> {
             let o = batch.output;
             match self.sinks[o].write(&batch) {
                 Ok(()) => {
-                    self.stats.add(batch.sample, batch.len() as u64, batch.raw_bytes);
+                    self.stats
+                        .add(batch.sample, batch.len() as u64, batch.raw_bytes);
                     self.dirty[o] = true;
                 }
                 Err(e) => self.io_error(o, &e),
@@ -252,7 +296,16 @@ fn reduce(
     stop: &AtomicBool,
 ) -> (u64, bool, Vec<String>) {
     let n = sinks.len();
-    let mut r = Reducer { sinks, dirty: vec![false; n], failed: vec![false; n], errors: 0, broken: false, stats, stop, pool };
+    let mut r = Reducer {
+        sinks,
+        dirty: vec![false; n],
+        failed: vec![false; n],
+        errors: 0,
+        broken: false,
+        stats,
+        stop,
+        pool,
+    };
     let mut pending: BTreeMap<u64, Batch> = BTreeMap::new();
     let mut next = 0u64;
     loop {
@@ -289,7 +342,13 @@ fn reduce(
 
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
 /// Returns the number of events scheduled per sample.
-fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender<Job>, stats: &Stats) -> Vec<u64> {
+fn schedule(
+    plan: &Plan,
+    mut clock: Clock,
+    stop: &Arc<AtomicBool>,
+    jobs: &Sender<Job>,
+    stats: &Stats,
+) -> Vec<u64> {
     let t0 = clock.now();
     let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
     let mut sched_rng = Rng::derive(seed, u64::MAX);
@@ -298,7 +357,11 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
         .iter()
         .map(|s| {
             let first = t0 + s.delay;
-            let backfill_from = s.backfill.as_ref().map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros()).filter(|&b| b < first);
+            let backfill_from = s
+                .backfill
+                .as_ref()
+                .map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros())
+                .filter(|&b| b < first);
             SampleState {
                 next: first,
                 executions: 0,
@@ -310,8 +373,12 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
             }
         })
         .collect();
-    let mut heap: BinaryHeap<Reverse<(Micros, usize)>> =
-        states.iter().enumerate().filter(|(_, st)| !st.done).map(|(i, st)| Reverse((st.next, i))).collect();
+    let mut heap: BinaryHeap<Reverse<(Micros, usize)>> = states
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| !st.done)
+        .map(|(i, st)| Reverse((st.next, i)))
+        .collect();
     let mut seq = 0u64;
     while let Some(Reverse((deadline, i))) = heap.pop() {
         let s = &plan.samples[i];
@@ -326,7 +393,11 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
             break;
         }
         let now = deadline;
-        let step = if s.interval > 0 { s.interval } else { MICROS_PER_SEC };
+        let step = if s.interval > 0 {
+            s.interval
+        } else {
+            MICROS_PER_SEC
+        };
         // Backfill: the past, slice by slice, in time order.
         if let Some(from) = states[i].backfill_from.take() {
             let mut t = from;
@@ -334,8 +405,28 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
                 let hi = (t + step).min(now);
                 let base = base_count(s);
                 let wall = s.tz.datetime(t);
-                let count = rated(s, base, &wall, &mut sched_rng, stats, i, &mut states[i], step);
-                if !emit(plan, i, &mut states[i], t, hi - 1, count, &mut seq, seed, &mut sched_rng, jobs) {
+                let count = rated(
+                    s,
+                    base,
+                    &wall,
+                    &mut sched_rng,
+                    stats,
+                    i,
+                    &mut states[i],
+                    step,
+                );
+                if !emit(
+                    plan,
+                    i,
+                    &mut states[i],
+                    t,
+                    hi - 1,
+                    count,
+                    &mut seq,
+                    seed,
+                    &mut sched_rng,
+                    jobs,
+                ) {
                     return states.iter().map(|s| s.ordinal).collect();
                 }
                 t = hi;
@@ -351,14 +442,46 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
             (lo, hi)
         };
         let count = match &s.generator {
-            Generator::Counter(_) => if s.count == 0 { 1 } else { s.count },
-            Generator::Windbag => if s.count == 0 { 60 } else { s.count },
+            Generator::Counter(_) => {
+                if s.count == 0 {
+                    1
+                } else {
+                    s.count
+                }
+            }
+            Generator::Windbag => {
+                if s.count == 0 {
+                    60
+                } else {
+                    s.count
+                }
+            }
             _ => {
                 let base = base_count(s);
-                rated(s, base, &wall, &mut sched_rng, stats, i, &mut states[i], step)
+                rated(
+                    s,
+                    base,
+                    &wall,
+                    &mut sched_rng,
+                    stats,
+                    i,
+                    &mut states[i],
+                    step,
+                )
             }
         };
-        if !emit(plan, i, &mut states[i], lo, hi, count, &mut seq, seed, &mut sched_rng, jobs) {
+        if !emit(
+            plan,
+            i,
+            &mut states[i],
+            lo,
+            hi,
+            count,
+            &mut seq,
+            seed,
+            &mut sched_rng,
+            jobs,
+        ) {
             break;
         }
         let st = &mut states[i];
@@ -376,7 +499,11 @@ fn schedule(plan: &Plan, mut clock: Clock, stop: &Arc<AtomicBool>, jobs: &Sender
 }
 
 fn base_count(s: &SamplePlan) -> u64 {
-    if s.count == 0 { s.events.len() as u64 } else { s.count }
+    if s.count == 0 {
+        s.events.len() as u64
+    } else {
+        s.count
+    }
 }
 
 /// The number of events of one firing: rated count, or the perDayVolume budget turned into
@@ -394,7 +521,8 @@ fn rated(
 ) -> u64 {
     if let Some(gb) = s.per_day_volume {
         let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
-        st.pdv_target_bytes += gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
+        st.pdv_target_bytes +=
+            gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
         let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
         let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.ordinal as i64;
         return want.max(0) as u64;
@@ -406,7 +534,11 @@ fn template_average(s: &SamplePlan) -> f64 {
     if s.events.is_empty() {
         return 1.0;
     }
-    s.events.iter().map(|e| e.template.text.len() as f64).sum::<f64>() / s.events.len() as f64
+    s.events
+        .iter()
+        .map(|e| e.template.text.len() as f64)
+        .sum::<f64>()
+        / s.events.len() as f64
 }
 
 /// Splits a firing into jobs over equal slices of the window and queues them.
@@ -424,15 +556,24 @@ fn emit(
     jobs: &Sender<Job>,
 ) -> bool {
     let s = &plan.samples[i];
-    let index = (!s.extend_indexes.is_empty()).then(|| rng.below(s.extend_indexes.len() as u64) as usize);
+    let index =
+        (!s.extend_indexes.is_empty()).then(|| rng.below(s.extend_indexes.len() as u64) as usize);
     let splittable = matches!(s.generator, Generator::Sample);
-    let parts = if splittable { count.div_ceil(JOB_EVENTS).max(1) } else { 1 };
+    let parts = if splittable {
+        count.div_ceil(JOB_EVENTS).max(1)
+    } else {
+        1
+    };
     let span = (hi - lo) as i128;
     let mut done = 0u64;
     for p in 0..parts {
         let n = count / parts + u64::from(p < count % parts);
         let plo = lo + (span * p as i128 / parts as i128) as i64;
-        let phi = if p + 1 == parts { hi } else { lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1 };
+        let phi = if p + 1 == parts {
+            hi
+        } else {
+            lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1
+        };
         let job = Job {
             seq: *seq,
             sample: i,
@@ -454,4 +595,3 @@ fn emit(
     st.ordinal += count;
     true
 }
-

@@ -24,11 +24,15 @@ impl Stats {
     }
 
     pub fn events(&self, sample: usize) -> u64 {
-        self.events.get(sample).map_or(0, |e| e.load(Ordering::Relaxed))
+        self.events
+            .get(sample)
+            .map_or(0, |e| e.load(Ordering::Relaxed))
     }
 
     pub fn bytes(&self, sample: usize) -> u64 {
-        self.bytes.get(sample).map_or(0, |e| e.load(Ordering::Relaxed))
+        self.bytes
+            .get(sample)
+            .map_or(0, |e| e.load(Ordering::Relaxed))
     }
 
     /// Mean size of the events written so far, if any were.

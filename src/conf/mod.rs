@@ -166,7 +166,10 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
         }
         stanzas[i].settings.insert(
             key,
-            Setting { value, location: Location::new(path, line_no) },
+            Setting {
+                value,
+                location: Location::new(path, line_no),
+            },
         );
         open_key = Some(key.to_string());
     }
@@ -180,8 +183,8 @@ fn ends_with_continuation(value: &str) -> bool {
 
 /// Reads and parses a `.conf` file. An unreadable file is one located problem.
 pub fn read_conf(path: &Path) -> Result<(Vec<Stanza>, Vec<Problem>), Problem> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Problem::error(format!("cannot read: {e}")).at(path, 0))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Problem::error(format!("cannot read: {e}")).at(path, 0))?;
     // Eventgen falls back to latin-1 when the file is not UTF-8; so do we.
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -240,7 +243,11 @@ mod tests {
         let (st, probs) = parse("[a]\nthis has no delimiter\nx = 1\n[broken\n");
         assert_eq!(st[0].settings.value("x"), Some("1"));
         assert_eq!(probs.len(), 2);
-        assert!(probs[0].to_string().starts_with("t.conf:2: "), "{}", probs[0]);
+        assert!(
+            probs[0].to_string().starts_with("t.conf:2: "),
+            "{}",
+            probs[0]
+        );
         assert!(probs[1].to_string().starts_with("t.conf:4: "));
     }
 
@@ -253,7 +260,10 @@ mod tests {
 
     #[test]
     fn layering_overrides_and_keeps_order() {
-        let (d, _) = parse_conf(Path::new("default/eventgen.conf"), "[s]\na = 1\nb = 2\n[t]\nc = 3\n");
+        let (d, _) = parse_conf(
+            Path::new("default/eventgen.conf"),
+            "[s]\na = 1\nb = 2\n[t]\nc = 3\n",
+        );
         let (l, _) = parse_conf(Path::new("local/eventgen.conf"), "[u]\nd = 4\n[s]\nb = 9\n");
         let merged = layer(vec![d, l]);
         let names: Vec<_> = merged.iter().map(|s| s.name.as_str()).collect();

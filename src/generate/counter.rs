@@ -55,11 +55,26 @@ fn number(v: f64, float: bool) -> String {
 
 /// Renders `job.count` cycles into `batch`.
 pub fn run(sample: &SamplePlan, job: &Job, batch: &mut Batch, raw: &mut Vec<u8>) {
-    let Generator::Counter(c) = &sample.generator else { return };
+    let Generator::Counter(c) = &sample.generator else {
+        return;
+    };
     let cycles = job.count.max(1);
-    let vals = values(c.start, c.end, c.by, if c.end.is_none() { sample.count.max(1) } else { 1 });
+    let vals = values(
+        c.start,
+        c.end,
+        c.by,
+        if c.end.is_none() {
+            sample.count.max(1)
+        } else {
+            1
+        },
+    );
     let m = vals.len().max(1) as i64;
-    let end_text = number(c.end.unwrap_or_else(|| vals.last().copied().unwrap_or(c.start)), c.float);
+    let end_text = number(
+        c.end
+            .unwrap_or_else(|| vals.last().copied().unwrap_or(c.start)),
+        c.float,
+    );
     for cycle in 0..cycles {
         for (j, v) in vals.iter().enumerate() {
             let t = job.earliest + (job.latest - job.earliest) * (j as i64 + 1) / m;

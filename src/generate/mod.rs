@@ -47,7 +47,11 @@ impl SharedCounters {
                 .samples
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (0..s.counters.len()).map(|c| AtomicI64::new(starts[i][c])).collect())
+                .map(|(i, s)| {
+                    (0..s.counters.len())
+                        .map(|c| AtomicI64::new(starts[i][c]))
+                        .collect()
+                })
                 .collect(),
         }
     }
@@ -78,7 +82,12 @@ pub struct Worker {
 impl Worker {
     pub fn new(plan: Arc<Plan>, starts: Arc<Vec<Vec<i64>>>, shared: Arc<SharedCounters>) -> Worker {
         let n = plan.samples.len();
-        let max_tokens = plan.samples.iter().map(|s| s.tokens.len()).max().unwrap_or(0);
+        let max_tokens = plan
+            .samples
+            .iter()
+            .map(|s| s.tokens.len())
+            .max()
+            .unwrap_or(0);
         let files = plan.samples.first().map_or(0, |s| s.file_count);
         Worker {
             plan,
@@ -106,7 +115,9 @@ impl Worker {
         match &sample.generator {
             Generator::Sample | Generator::Replay => self.run_sample(sample, job, &mut rng, batch),
             Generator::Windbag => self.run_windbag(sample, job, batch),
-            Generator::Counter(_) => crate::generate::counter::run(sample, job, batch, &mut self.raw),
+            Generator::Counter(_) => {
+                crate::generate::counter::run(sample, job, batch, &mut self.raw)
+            }
         }
     }
 
@@ -128,10 +139,12 @@ impl Worker {
             self.times.resize(n, lo);
         } else if sample.sequential_timestamp {
             let span = (hi - lo) as i128;
-            self.times.extend((0..n).map(|i| lo + (span * i as i128 / n.max(1) as i128) as i64));
+            self.times
+                .extend((0..n).map(|i| lo + (span * i as i128 / n.max(1) as i128) as i64));
         } else {
             let span = (hi - lo) as u64 + 1;
-            self.times.extend((0..n).map(|_| lo + rng.below(span) as i64));
+            self.times
+                .extend((0..n).map(|_| lo + rng.below(span) as i64));
             self.times.sort_unstable();
         }
     }
@@ -141,7 +154,13 @@ impl Worker {
             return;
         }
         let counter_token: Vec<usize> = (0..sample.counters.len())
-            .map(|c| sample.tokens.iter().position(|t| t.counter == Some(c)).unwrap_or(0))
+            .map(|c| {
+                sample
+                    .tokens
+                    .iter()
+                    .position(|t| t.counter == Some(c))
+                    .unwrap_or(0)
+            })
             .collect();
         let prefix = counter_token
             .iter()
@@ -170,14 +189,21 @@ impl Worker {
         self.scratch_for(job.sample, sample);
         let ordinal_mode = sample.ordinal_counters();
         let latest_dt = self.datetime(sample.tz, job.latest);
-        let index_pick = job.index.and_then(|i| sample.extend_indexes.get(i)).map(String::as_str);
+        let index_pick = job
+            .index
+            .and_then(|i| sample.extend_indexes.get(i))
+            .map(String::as_str);
         self.counters.resize(sample.counters.len(), 0);
         let encoding = sample.encoding;
         let mut host_buf = String::new();
         let mut times = std::mem::take(&mut self.times);
         for (i, &t) in times.iter().enumerate() {
             let ordinal = job.ordinal + i as u64;
-            let ev_idx = if sample.randomize_events { rng.below(n as u64) as usize } else { (ordinal % n as u64) as usize };
+            let ev_idx = if sample.randomize_events {
+                rng.below(n as u64) as usize
+            } else {
+                (ordinal % n as u64) as usize
+            };
             let event = &sample.events[ev_idx];
             let tpl = &event.template;
             if ordinal_mode && let Some(sc) = &self.per_sample[job.sample] {
@@ -227,14 +253,16 @@ impl Worker {
             } else {
                 for &k in tpl.used() {
                     let tok = &sample.tokens[k];
-                    let cacheable = matches!(&tok.replacement, Replacement::Timestamp(f) if !f.is_subsecond());
+                    let cacheable =
+                        matches!(&tok.replacement, Replacement::Timestamp(f) if !f.is_subsecond());
                     if cacheable && self.value_sec[k] == sec {
                         continue;
                     }
                     if let Some(c) = tok.counter
                         && !ordinal_mode
                     {
-                        self.counters[c] = self.shared.values[job.sample][c].fetch_add(1, Ordering::Relaxed);
+                        self.counters[c] =
+                            self.shared.values[job.sample][c].fetch_add(1, Ordering::Relaxed);
                     }
                     let buf = &mut self.values[k];
                     buf.clear();
@@ -251,15 +279,31 @@ impl Worker {
                     self.value_sec[k] = if cacheable { sec } else { i64::MIN };
                 }
                 if direct {
-                    tpl.render_fast(&sample.tokens, &self.values, &mut batch.bytes, &mut self.scratch);
+                    tpl.render_fast(
+                        &sample.tokens,
+                        &self.values,
+                        &mut batch.bytes,
+                        &mut self.scratch,
+                    );
                 } else {
-                    tpl.render_fast(&sample.tokens, &self.values, &mut self.raw, &mut self.scratch);
+                    tpl.render_fast(
+                        &sample.tokens,
+                        &self.values,
+                        &mut self.raw,
+                        &mut self.scratch,
+                    );
                 }
             }
-            let raw_len = if direct { batch.bytes.len() - start } else { self.raw.len() };
+            let raw_len = if direct {
+                batch.bytes.len() - start
+            } else {
+                self.raw.len()
+            };
             batch.raw_bytes += raw_len as u64;
             let row = event.row.as_ref();
-            let mut host = row.and_then(|r| r.host.as_deref()).unwrap_or(&sample.meta.host);
+            let mut host = row
+                .and_then(|r| r.host.as_deref())
+                .unwrap_or(&sample.meta.host);
             if let Some(ht) = &sample.host_token {
                 host_buf.clear();
                 host_buf.push_str(&apply_host_token(ht, host, rng, &dt, &latest_dt, sample));
@@ -268,9 +312,15 @@ impl Worker {
             let meta = EventMeta {
                 time: t,
                 host,
-                source: row.and_then(|r| r.source.as_deref()).unwrap_or(&sample.meta.source),
-                sourcetype: row.and_then(|r| r.sourcetype.as_deref()).unwrap_or(&sample.meta.sourcetype),
-                index: index_pick.or(row.and_then(|r| r.index.as_deref())).unwrap_or(&sample.meta.index),
+                source: row
+                    .and_then(|r| r.source.as_deref())
+                    .unwrap_or(&sample.meta.source),
+                sourcetype: row
+                    .and_then(|r| r.sourcetype.as_deref())
+                    .unwrap_or(&sample.meta.sourcetype),
+                index: index_pick
+                    .or(row.and_then(|r| r.index.as_deref()))
+                    .unwrap_or(&sample.meta.index),
             };
             match encoding {
                 Encoding::Line => {
@@ -280,7 +330,8 @@ impl Worker {
                 }
                 Encoding::Concat => {}
                 other => {
-                    if other.needs_uniform_meta() && !batch.is_empty() && !batch.meta.matches(&meta) {
+                    if other.needs_uniform_meta() && !batch.is_empty() && !batch.meta.matches(&meta)
+                    {
                         // Callers split batches on metadata changes; keep the first run's.
                     }
                     if batch.is_empty() {
@@ -304,14 +355,26 @@ impl Worker {
             let t = job.earliest + (step * i as f64) as i64;
             let dt = self.datetime(sample.tz, t);
             self.raw.clear();
-            let _ = write!(self.raw, "{} -0700 WINDBAG Event {} of {}\n", python_datetime(&dt), i + job.ordinal, job.cycle.1);
+            let _ = write!(
+                self.raw,
+                "{} -0700 WINDBAG Event {} of {}\n",
+                python_datetime(&dt),
+                i + job.ordinal,
+                job.cycle.1
+            );
             push_event(sample, t, None, &self.raw, batch);
         }
     }
 }
 
 /// Appends one event (text plus the sample's metadata) to a batch with the sample's encoding.
-pub fn push_event(sample: &SamplePlan, t: Micros, host: Option<&str>, raw: &[u8], batch: &mut Batch) {
+pub fn push_event(
+    sample: &SamplePlan,
+    t: Micros,
+    host: Option<&str>,
+    raw: &[u8],
+    batch: &mut Batch,
+) {
     let meta = EventMeta {
         time: t,
         host: host.unwrap_or(&sample.meta.host),
@@ -349,9 +412,18 @@ fn apply_host_token(
 ) -> String {
     let mut rows = vec![None; sample.file_count];
     render_slow(host, std::slice::from_ref(tok), |_, out| {
-        let mut cx = ValueContext { rng, time: dt, latest, rates: &sample.rates, rows: &mut rows, counters: &[], replay: false };
+        let mut cx = ValueContext {
+            rng,
+            time: dt,
+            latest,
+            rates: &sample.rates,
+            rows: &mut rows,
+            counters: &[],
+            replay: false,
+        };
         tok.render_value(&mut cx, out);
     })
 }
 
 pub mod counter;
+pub mod jinja;

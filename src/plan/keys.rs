@@ -35,120 +35,729 @@ pub struct Key {
     pub doc: &'static str,
 }
 
-const fn k(name: &'static str, kind: Kind, default: Option<&'static str>, scope: Scope, doc: &'static str) -> Key {
-    Key { name, kind, default, scope, doc }
+const fn k(
+    name: &'static str,
+    kind: Kind,
+    default: Option<&'static str>,
+    scope: Scope,
+    doc: &'static str,
+) -> Key {
+    Key {
+        name,
+        kind,
+        default,
+        scope,
+        doc,
+    }
 }
 
 use Kind::*;
 use Scope::*;
 
 pub const OUTPUT_MODES: &[&str] = &[
-    "modinput", "stdout", "devnull", "file", "spool", "httpevent", "metric_httpevent", "syslogout", "tcpout",
-    "udpout", "s2s", "splunkstream", "awss3", "scsout", "counter",
+    "modinput",
+    "stdout",
+    "devnull",
+    "file",
+    "spool",
+    "httpevent",
+    "metric_httpevent",
+    "syslogout",
+    "tcpout",
+    "udpout",
+    "s2s",
+    "splunkstream",
+    "awss3",
+    "scsout",
+    "counter",
 ];
-pub const GENERATORS: &[&str] = &["default", "replay", "windbag", "counter", "jinja", "perdayvolumegenerator", "weblog"];
+pub const GENERATORS: &[&str] = &[
+    "default",
+    "replay",
+    "windbag",
+    "counter",
+    "jinja",
+    "perdayvolumegenerator",
+    "weblog",
+];
 pub const RATERS: &[&str] = &["config", "perdayvolume", "counter", "backfill"];
 
 /// Every key, in the order the spec file lists them.
 pub const KEYS: &[Key] = &[
-    k("disabled", Bool, Some("false"), Sample, "true skips this sample. Booleans accept true/false, 1/0, yes/no, on/off, t/f in any case."),
-    k("sampleDir", Path, None, Sample, "Folder of sample files. Relative to the folder of the .conf file that sets it; default ../samples beside default/ or local/. $VARS are expanded. Inherited from [global]."),
-    k("mode", Choice(&["sample", "replay"]), Some("sample"), Sample, "sample: count events per interval with fresh timestamps. replay: replay the sample with its original gaps."),
-    k("generator", Choice(GENERATORS), Some("default"), Sample, "Built-in generator: default, replay, windbag, counter, jinja, perdayvolumegenerator, weblog. Python plugins cannot run here."),
-    k("rater", Choice(RATERS), Some("config"), Sample, "Built-in rater: config (count and rate tables), perdayvolume, counter, backfill."),
-    k("sampletype", Choice(&["raw", "csv"]), Some("raw"), Sample, "raw: one event per line (or per breaker match). csv: one event per row, _raw column plus optional index, host, source, sourcetype columns."),
-    k("breaker", Str, Some("[^\\r\\n\\s]+"), Sample, "Regex that starts each event in a raw sample. The default means one event per line."),
-    k("interval", Int, Some("60"), Sample, "Seconds between generation runs. 0 means once per second in sample mode; in replay, the pause between passes."),
-    k("delay", Float, Some("0"), Sample, "Seconds to wait before the first run."),
-    k("count", Int, Some("-1"), Sample, "Events per interval. -1 and 0 both mean the whole sample once. A count above the sample size repeats the sample from the top."),
-    k("perDayVolume", Float, None, Sample, "GB per day (1 GB = 1024^3 bytes) to generate instead of count, spread over the intervals."),
-    k("randomizeCount", Float, None, Sample, "Jitter of the count: the count is multiplied by a factor within 1 +/- randomizeCount/2."),
-    k("randomizeEvents", Bool, Some("false"), Sample, "Pick events at random (with replacement) instead of in order."),
-    k("bundlelines", Bool, Some("false"), Sample, "Treat the whole sample as one multi-line event."),
-    k("splitSample", Int, Some("0"), Sample, "Accepted for compatibility; work is always split across generatorWorkers."),
-    k("earliest", Time, Some("now"), Sample, "Start of the time window of each interval: now, -15m, -1d@d, @w0, absolute times."),
-    k("latest", Time, Some("now"), Sample, "End of the time window of each interval."),
-    k("end", Str, None, Sample, "Stop after this many intervals (a number), or at this time (a time specifier). -1 or unset: run forever. 0: never run."),
-    k("backfill", Time, None, Sample, "Generate the past from this time (e.g. -1h) interval by interval, in time order, before running in real time."),
-    k("backfillSearch", Str, None, Sample, "Not supported (Eventgen never ran it); ignored with a warning."),
-    k("backfillSearchUrl", Str, None, Sample, "Not supported (Eventgen never ran it); ignored with a warning."),
-    k("timezone", Str, Some("local"), Sample, "Time zone of rendered timestamps and rate tables: local, or +hhmm / -hhmm."),
-    k("hourOfDayRate", Json, None, Sample, "JSON object hour (0-23) -> count multiplier."),
-    k("dayOfWeekRate", Json, None, Sample, "JSON object weekday (0 = Sunday ... 6 = Saturday) -> count multiplier."),
-    k("minuteOfHourRate", Json, None, Sample, "JSON object minute (0-59) -> count multiplier."),
-    k("dayOfMonthRate", Json, None, Sample, "JSON object day of month (1-31) -> count multiplier."),
-    k("monthOfYearRate", Json, None, Sample, "JSON object month (1-12) -> count multiplier."),
-    k("timeMultiple", Float, Some("1"), Sample, "Replay: multiply every gap between events by this (0.5 plays twice as fast)."),
-    k("timeField", Str, Some("_raw"), Sample, "Replay: the CSV column holding each event's original time (or _raw)."),
-    k("sequentialTimestamp", Bool, Some("false"), Sample, "Spread the events of an interval evenly over the window instead of at random."),
-    k("autotimestamp", Bool, Some("false"), Sample, "Detect timestamps in the sample with the autotimestamps list and add timestamp tokens for them."),
-    k("outputMode", Choice(OUTPUT_MODES), Some("modinput"), Sample, "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, syslogout, tcpout, udpout."),
-    k("keepOutputMode", Bool, Some("false"), Sample, "In the Splunk app every output becomes modinput except file and spool; true keeps this sample's outputMode (e.g. httpevent to other indexers)."),
+    k(
+        "disabled",
+        Bool,
+        Some("false"),
+        Sample,
+        "true skips this sample. Booleans accept true/false, 1/0, yes/no, on/off, t/f in any case.",
+    ),
+    k(
+        "sampleDir",
+        Path,
+        None,
+        Sample,
+        "Folder of sample files. Relative to the folder of the .conf file that sets it; default ../samples beside default/ or local/. $VARS are expanded. Inherited from [global].",
+    ),
+    k(
+        "mode",
+        Choice(&["sample", "replay"]),
+        Some("sample"),
+        Sample,
+        "sample: count events per interval with fresh timestamps. replay: replay the sample with its original gaps.",
+    ),
+    k(
+        "generator",
+        Choice(GENERATORS),
+        Some("default"),
+        Sample,
+        "Built-in generator: default, replay, windbag, counter, jinja, perdayvolumegenerator, weblog. Python plugins cannot run here.",
+    ),
+    k(
+        "rater",
+        Choice(RATERS),
+        Some("config"),
+        Sample,
+        "Built-in rater: config (count and rate tables), perdayvolume, counter, backfill.",
+    ),
+    k(
+        "sampletype",
+        Choice(&["raw", "csv"]),
+        Some("raw"),
+        Sample,
+        "raw: one event per line (or per breaker match). csv: one event per row, _raw column plus optional index, host, source, sourcetype columns.",
+    ),
+    k(
+        "breaker",
+        Str,
+        Some("[^\\r\\n\\s]+"),
+        Sample,
+        "Regex that starts each event in a raw sample. The default means one event per line.",
+    ),
+    k(
+        "interval",
+        Int,
+        Some("60"),
+        Sample,
+        "Seconds between generation runs. 0 means once per second in sample mode; in replay, the pause between passes.",
+    ),
+    k(
+        "delay",
+        Float,
+        Some("0"),
+        Sample,
+        "Seconds to wait before the first run.",
+    ),
+    k(
+        "count",
+        Int,
+        Some("-1"),
+        Sample,
+        "Events per interval. -1 and 0 both mean the whole sample once. A count above the sample size repeats the sample from the top.",
+    ),
+    k(
+        "perDayVolume",
+        Float,
+        None,
+        Sample,
+        "GB per day (1 GB = 1024^3 bytes) to generate instead of count, spread over the intervals.",
+    ),
+    k(
+        "randomizeCount",
+        Float,
+        None,
+        Sample,
+        "Jitter of the count: the count is multiplied by a factor within 1 +/- randomizeCount/2.",
+    ),
+    k(
+        "randomizeEvents",
+        Bool,
+        Some("false"),
+        Sample,
+        "Pick events at random (with replacement) instead of in order.",
+    ),
+    k(
+        "bundlelines",
+        Bool,
+        Some("false"),
+        Sample,
+        "Treat the whole sample as one multi-line event.",
+    ),
+    k(
+        "splitSample",
+        Int,
+        Some("0"),
+        Sample,
+        "Accepted for compatibility; work is always split across generatorWorkers.",
+    ),
+    k(
+        "earliest",
+        Time,
+        Some("now"),
+        Sample,
+        "Start of the time window of each interval: now, -15m, -1d@d, @w0, absolute times.",
+    ),
+    k(
+        "latest",
+        Time,
+        Some("now"),
+        Sample,
+        "End of the time window of each interval.",
+    ),
+    k(
+        "end",
+        Str,
+        None,
+        Sample,
+        "Stop after this many intervals (a number), or at this time (a time specifier). -1 or unset: run forever. 0: never run.",
+    ),
+    k(
+        "backfill",
+        Time,
+        None,
+        Sample,
+        "Generate the past from this time (e.g. -1h) interval by interval, in time order, before running in real time.",
+    ),
+    k(
+        "backfillSearch",
+        Str,
+        None,
+        Sample,
+        "Not supported (Eventgen never ran it); ignored with a warning.",
+    ),
+    k(
+        "backfillSearchUrl",
+        Str,
+        None,
+        Sample,
+        "Not supported (Eventgen never ran it); ignored with a warning.",
+    ),
+    k(
+        "timezone",
+        Str,
+        Some("local"),
+        Sample,
+        "Time zone of rendered timestamps and rate tables: local, or +hhmm / -hhmm.",
+    ),
+    k(
+        "hourOfDayRate",
+        Json,
+        None,
+        Sample,
+        "JSON object hour (0-23) -> count multiplier.",
+    ),
+    k(
+        "dayOfWeekRate",
+        Json,
+        None,
+        Sample,
+        "JSON object weekday (0 = Sunday ... 6 = Saturday) -> count multiplier.",
+    ),
+    k(
+        "minuteOfHourRate",
+        Json,
+        None,
+        Sample,
+        "JSON object minute (0-59) -> count multiplier.",
+    ),
+    k(
+        "dayOfMonthRate",
+        Json,
+        None,
+        Sample,
+        "JSON object day of month (1-31) -> count multiplier.",
+    ),
+    k(
+        "monthOfYearRate",
+        Json,
+        None,
+        Sample,
+        "JSON object month (1-12) -> count multiplier.",
+    ),
+    k(
+        "timeMultiple",
+        Float,
+        Some("1"),
+        Sample,
+        "Replay: multiply every gap between events by this (0.5 plays twice as fast).",
+    ),
+    k(
+        "timeField",
+        Str,
+        Some("_raw"),
+        Sample,
+        "Replay: the CSV column holding each event's original time (or _raw).",
+    ),
+    k(
+        "sequentialTimestamp",
+        Bool,
+        Some("false"),
+        Sample,
+        "Spread the events of an interval evenly over the window instead of at random.",
+    ),
+    k(
+        "autotimestamp",
+        Bool,
+        Some("false"),
+        Sample,
+        "Detect timestamps in the sample with the autotimestamps list and add timestamp tokens for them.",
+    ),
+    k(
+        "outputMode",
+        Choice(OUTPUT_MODES),
+        Some("modinput"),
+        Sample,
+        "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, syslogout, tcpout, udpout.",
+    ),
+    k(
+        "keepOutputMode",
+        Bool,
+        Some("false"),
+        Sample,
+        "In the Splunk app every output becomes modinput except file and spool; true keeps this sample's outputMode (e.g. httpevent to other indexers).",
+    ),
     k("index", Str, Some("main"), Sample, "Index of the events."),
-    k("source", Str, None, Sample, "Source of the events; default the sample file name (or the generator name without a file)."),
-    k("sourcetype", Str, Some("eventgen"), Sample, "Sourcetype of the events."),
-    k("host", Str, Some("127.0.0.1"), Sample, "Host of the events."),
-    k("hostRegex", Str, None, Sample, "Accepted for compatibility (splunkstream only)."),
-    k("extendIndexes", Str, None, Sample, "Comma list of extra indexes, prefix:N for prefix0..prefixN-1; each interval's events go to one picked at random."),
-    k("fileName", Path, None, Sample, "file output: path of the file written."),
-    k("fileMaxBytes", Int, Some("10485760"), Sample, "file output: rotate when the file would exceed this many bytes."),
-    k("fileBackupFiles", Int, Some("5"), Sample, "file output: rotated files kept (name.1 newest)."),
-    k("spoolDir", Path, Some("$SPLUNK_HOME/var/spool/splunk"), Sample, "spool output: folder Splunk's batch input reads."),
-    k("spoolFile", Str, Some("<SAMPLE>"), Sample, "spool output: file name; <SAMPLE> is the sample file name."),
-    k("splunkHost", Str, None, Sample, "splunkstream/s2s outputs (not supported)."),
-    k("splunkPort", Str, Some("8089"), Sample, "splunkstream/s2s outputs (not supported)."),
-    k("splunkMethod", Str, Some("https"), Sample, "splunkstream output (not supported)."),
-    k("splunkUser", Str, None, Sample, "splunkstream output (not supported)."),
-    k("splunkPass", Str, None, Sample, "splunkstream output (not supported)."),
-    k("projectID", Str, None, Sample, "Accepted for compatibility; unused."),
-    k("accessToken", Str, None, Sample, "Accepted for compatibility; unused."),
-    k("httpeventServers", Json, None, Sample, "httpevent: JSON {\"servers\": [{\"protocol\": \"https\", \"address\": \"...\", \"port\": \"8088\", \"key\": \"<HEC token>\"}]}."),
-    k("httpeventOutputMode", Choice(&["roundrobin", "mirror"]), Some("roundrobin"), Sample, "httpevent: roundrobin spreads batches over healthy servers; mirror sends every event to every server."),
-    k("httpeventMaxPayloadSize", Int, Some("10000"), Sample, "httpevent: bytes per request."),
-    k("httpeventWaitResponse", Bool, Some("true"), Sample, "httpevent: wait for each response (always done; accepted for compatibility)."),
-    k("syslogDestinationHost", Str, Some("127.0.0.1"), Sample, "syslogout: UDP destination host."),
-    k("syslogDestinationPort", Int, Some("1514"), Sample, "syslogout: UDP destination port."),
-    k("syslogAddHeader", Bool, Some("false"), Sample, "syslogout: add an RFC 3164 header with the event's time and host."),
-    k("tcpDestinationHost", Str, Some("127.0.0.1"), Sample, "tcpout: destination host."),
-    k("tcpDestinationPort", Int, Some("3333"), Sample, "tcpout: destination port."),
-    k("udpDestinationHost", Str, Some("127.0.0.1"), Sample, "udpout: destination host."),
-    k("udpDestinationPort", Int, Some("3333"), Sample, "udpout: destination port."),
-    k("maxQueueLength", Int, Some("0"), Sample, "Accepted for compatibility; batching is automatic."),
-    k("maxIntervalsBeforeFlush", Int, Some("3"), Sample, "Accepted for compatibility; unused (as in Eventgen)."),
-    k("jinja_template_dir", Path, Some("templates"), Sample, "jinja: template folder, relative to sampleDir."),
-    k("jinja_target_template", Str, None, Sample, "jinja: the template rendered for each event cycle."),
-    k("jinja_variables", Json, None, Sample, "jinja: JSON object of variables for the templates."),
-    k("jinja_count_type", Choice(&["cycles", "line_count", "perDayVolume"]), Some("cycles"), Sample, "jinja: what count counts."),
-    k("start_count", Str, Some("0"), Sample, "counter: first value."),
-    k("end_count", Str, None, Sample, "counter: last value (default: count values)."),
+    k(
+        "source",
+        Str,
+        None,
+        Sample,
+        "Source of the events; default the sample file name (or the generator name without a file).",
+    ),
+    k(
+        "sourcetype",
+        Str,
+        Some("eventgen"),
+        Sample,
+        "Sourcetype of the events.",
+    ),
+    k(
+        "host",
+        Str,
+        Some("127.0.0.1"),
+        Sample,
+        "Host of the events.",
+    ),
+    k(
+        "hostRegex",
+        Str,
+        None,
+        Sample,
+        "Accepted for compatibility (splunkstream only).",
+    ),
+    k(
+        "extendIndexes",
+        Str,
+        None,
+        Sample,
+        "Comma list of extra indexes, prefix:N for prefix0..prefixN-1; each interval's events go to one picked at random.",
+    ),
+    k(
+        "fileName",
+        Path,
+        None,
+        Sample,
+        "file output: path of the file written.",
+    ),
+    k(
+        "fileMaxBytes",
+        Int,
+        Some("10485760"),
+        Sample,
+        "file output: rotate when the file would exceed this many bytes.",
+    ),
+    k(
+        "fileBackupFiles",
+        Int,
+        Some("5"),
+        Sample,
+        "file output: rotated files kept (name.1 newest).",
+    ),
+    k(
+        "spoolDir",
+        Path,
+        Some("$SPLUNK_HOME/var/spool/splunk"),
+        Sample,
+        "spool output: folder Splunk's batch input reads.",
+    ),
+    k(
+        "spoolFile",
+        Str,
+        Some("<SAMPLE>"),
+        Sample,
+        "spool output: file name; <SAMPLE> is the sample file name.",
+    ),
+    k(
+        "splunkHost",
+        Str,
+        None,
+        Sample,
+        "splunkstream/s2s outputs (not supported).",
+    ),
+    k(
+        "splunkPort",
+        Str,
+        Some("8089"),
+        Sample,
+        "splunkstream/s2s outputs (not supported).",
+    ),
+    k(
+        "splunkMethod",
+        Str,
+        Some("https"),
+        Sample,
+        "splunkstream output (not supported).",
+    ),
+    k(
+        "splunkUser",
+        Str,
+        None,
+        Sample,
+        "splunkstream output (not supported).",
+    ),
+    k(
+        "splunkPass",
+        Str,
+        None,
+        Sample,
+        "splunkstream output (not supported).",
+    ),
+    k(
+        "projectID",
+        Str,
+        None,
+        Sample,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "accessToken",
+        Str,
+        None,
+        Sample,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "httpeventServers",
+        Json,
+        None,
+        Sample,
+        "httpevent: JSON {\"servers\": [{\"protocol\": \"https\", \"address\": \"...\", \"port\": \"8088\", \"key\": \"<HEC token>\"}]}.",
+    ),
+    k(
+        "httpeventOutputMode",
+        Choice(&["roundrobin", "mirror"]),
+        Some("roundrobin"),
+        Sample,
+        "httpevent: roundrobin spreads batches over healthy servers; mirror sends every event to every server.",
+    ),
+    k(
+        "httpeventMaxPayloadSize",
+        Int,
+        Some("10000"),
+        Sample,
+        "httpevent: bytes per request.",
+    ),
+    k(
+        "httpeventWaitResponse",
+        Bool,
+        Some("true"),
+        Sample,
+        "httpevent: wait for each response (always done; accepted for compatibility).",
+    ),
+    k(
+        "syslogDestinationHost",
+        Str,
+        Some("127.0.0.1"),
+        Sample,
+        "syslogout: UDP destination host.",
+    ),
+    k(
+        "syslogDestinationPort",
+        Int,
+        Some("1514"),
+        Sample,
+        "syslogout: UDP destination port.",
+    ),
+    k(
+        "syslogAddHeader",
+        Bool,
+        Some("false"),
+        Sample,
+        "syslogout: add an RFC 3164 header with the event's time and host.",
+    ),
+    k(
+        "tcpDestinationHost",
+        Str,
+        Some("127.0.0.1"),
+        Sample,
+        "tcpout: destination host.",
+    ),
+    k(
+        "tcpDestinationPort",
+        Int,
+        Some("3333"),
+        Sample,
+        "tcpout: destination port.",
+    ),
+    k(
+        "udpDestinationHost",
+        Str,
+        Some("127.0.0.1"),
+        Sample,
+        "udpout: destination host.",
+    ),
+    k(
+        "udpDestinationPort",
+        Int,
+        Some("3333"),
+        Sample,
+        "udpout: destination port.",
+    ),
+    k(
+        "maxQueueLength",
+        Int,
+        Some("0"),
+        Sample,
+        "Accepted for compatibility; batching is automatic.",
+    ),
+    k(
+        "maxIntervalsBeforeFlush",
+        Int,
+        Some("3"),
+        Sample,
+        "Accepted for compatibility; unused (as in Eventgen).",
+    ),
+    k(
+        "jinja_template_dir",
+        Path,
+        Some("templates"),
+        Sample,
+        "jinja: template folder, relative to sampleDir.",
+    ),
+    k(
+        "jinja_target_template",
+        Str,
+        None,
+        Sample,
+        "jinja: the template rendered for each event cycle.",
+    ),
+    k(
+        "jinja_variables",
+        Json,
+        None,
+        Sample,
+        "jinja: JSON object of variables for the templates.",
+    ),
+    k(
+        "jinja_count_type",
+        Choice(&["cycles", "line_count", "perDayVolume"]),
+        Some("cycles"),
+        Sample,
+        "jinja: what count counts.",
+    ),
+    k(
+        "start_count",
+        Str,
+        Some("0"),
+        Sample,
+        "counter: first value.",
+    ),
+    k(
+        "end_count",
+        Str,
+        None,
+        Sample,
+        "counter: last value (default: count values).",
+    ),
     k("count_by", Str, Some("1"), Sample, "counter: step."),
-    k("count_template", Str, None, Sample, "counter: event text with {event_ts}, {samplename}, {loop_count}, {max_loop}, {start_count}, {current_count}, {end_count}, {count_by}."),
-    k("awsS3BucketName", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsS3CompressionType", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsS3EventType", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsS3ObjectPrefix", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsS3ObjectSuffix", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsRegion", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsKeyId", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsSecretKey", Str, None, Sample, "awss3 output (not supported)."),
-    k("awsS3EventPerKey", Str, None, Sample, "awss3 output (not supported)."),
-    k("scsEndPoint", Str, None, Sample, "scsout output (not supported)."),
-    k("scsAccessToken", Str, None, Sample, "scsout output (not supported)."),
-    k("scsClientId", Str, None, Sample, "scsout output (not supported)."),
-    k("scsClientSecret", Str, None, Sample, "scsout output (not supported)."),
-    k("scsRetryNum", Str, None, Sample, "scsout output (not supported)."),
-    k("generatorWorkers", Int, Some("1"), Global, "Generator threads (the --generators flag overrides it)."),
-    k("outputWorkers", Int, Some("1"), Global, "Accepted for compatibility; there is one output thread."),
-    k("threading", Choice(&["thread", "process"]), Some("thread"), Global, "Accepted for compatibility; workers are always threads."),
-    k("useOutputQueue", Bool, Some("false"), Global, "Accepted for compatibility; all outputs go through the output thread."),
-    k("profiler", Bool, Some("false"), Global, "Accepted for compatibility; unused."),
-    k("outputCounter", Bool, Some("false"), Global, "Accepted for compatibility; rates are always counted (-v shows them)."),
-    k("disableLoggingQueue", Bool, Some("true"), Global, "Accepted for compatibility; unused."),
-    k("autotimestamps", Json, None, Global, "JSON list of [regex, strftime format] pairs tried by autotimestamp."),
-    k("verbosity", Str, None, Global, "Accepted for compatibility; use -v."),
-    k("debug", Str, None, Global, "Accepted for compatibility; unused."),
-    k("blacklist", Str, None, Global, "Accepted for compatibility; unused."),
-    k("seed", Int, None, Global, "Seed of every random choice (the --seed flag overrides it)."),
+    k(
+        "count_template",
+        Str,
+        None,
+        Sample,
+        "counter: event text with {event_ts}, {samplename}, {loop_count}, {max_loop}, {start_count}, {current_count}, {end_count}, {count_by}.",
+    ),
+    k(
+        "awsS3BucketName",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsS3CompressionType",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsS3EventType",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsS3ObjectPrefix",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsS3ObjectSuffix",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsRegion",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsKeyId",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsSecretKey",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "awsS3EventPerKey",
+        Str,
+        None,
+        Sample,
+        "awss3 output (not supported).",
+    ),
+    k(
+        "scsEndPoint",
+        Str,
+        None,
+        Sample,
+        "scsout output (not supported).",
+    ),
+    k(
+        "scsAccessToken",
+        Str,
+        None,
+        Sample,
+        "scsout output (not supported).",
+    ),
+    k(
+        "scsClientId",
+        Str,
+        None,
+        Sample,
+        "scsout output (not supported).",
+    ),
+    k(
+        "scsClientSecret",
+        Str,
+        None,
+        Sample,
+        "scsout output (not supported).",
+    ),
+    k(
+        "scsRetryNum",
+        Str,
+        None,
+        Sample,
+        "scsout output (not supported).",
+    ),
+    k(
+        "generatorWorkers",
+        Int,
+        Some("1"),
+        Global,
+        "Generator threads (the --generators flag overrides it).",
+    ),
+    k(
+        "outputWorkers",
+        Int,
+        Some("1"),
+        Global,
+        "Accepted for compatibility; there is one output thread.",
+    ),
+    k(
+        "threading",
+        Choice(&["thread", "process"]),
+        Some("thread"),
+        Global,
+        "Accepted for compatibility; workers are always threads.",
+    ),
+    k(
+        "useOutputQueue",
+        Bool,
+        Some("false"),
+        Global,
+        "Accepted for compatibility; all outputs go through the output thread.",
+    ),
+    k(
+        "profiler",
+        Bool,
+        Some("false"),
+        Global,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "outputCounter",
+        Bool,
+        Some("false"),
+        Global,
+        "Accepted for compatibility; rates are always counted (-v shows them).",
+    ),
+    k(
+        "disableLoggingQueue",
+        Bool,
+        Some("true"),
+        Global,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "autotimestamps",
+        Json,
+        None,
+        Global,
+        "JSON list of [regex, strftime format] pairs tried by autotimestamp.",
+    ),
+    k(
+        "verbosity",
+        Str,
+        None,
+        Global,
+        "Accepted for compatibility; use -v.",
+    ),
+    k(
+        "debug",
+        Str,
+        None,
+        Global,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "blacklist",
+        Str,
+        None,
+        Global,
+        "Accepted for compatibility; unused.",
+    ),
+    k(
+        "seed",
+        Int,
+        None,
+        Global,
+        "Seed of every random choice (the --seed flag overrides it).",
+    ),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Key> {
@@ -170,7 +779,8 @@ pub fn closest(name: &str) -> Option<&'static str> {
             best = Some((d, key.name));
         }
     }
-    best.filter(|(d, k)| *d <= 3.max(k.len() / 3)).map(|(_, k)| k)
+    best.filter(|(d, k)| *d <= 3.max(k.len() / 3))
+        .map(|(_, k)| k)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -193,7 +803,9 @@ pub fn parse_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" | "t" | "y" => Ok(true),
         "false" | "0" | "no" | "off" | "f" | "n" | "" => Ok(false),
-        _ => Err(format!("expected a boolean (true/false, 1/0, yes/no, on/off), got {value:?}")),
+        _ => Err(format!(
+            "expected a boolean (true/false, 1/0, yes/no, on/off), got {value:?}"
+        )),
     }
 }
 
@@ -201,7 +813,11 @@ pub fn parse_bool(value: &str) -> Result<bool, String> {
 pub fn parse_int(value: &str) -> Result<i64, String> {
     let v = value.trim().replace('_', "");
     v.parse::<i64>().map_err(|_| {
-        let hint = if value.contains('#') { " (inline # comments are not allowed in .conf values)" } else { "" };
+        let hint = if value.contains('#') {
+            " (inline # comments are not allowed in .conf values)"
+        } else {
+            ""
+        };
         format!("expected an integer, got {value:?}{hint}")
     })
 }
@@ -211,7 +827,11 @@ pub fn parse_float(value: &str) -> Result<f64, String> {
     match v.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(f),
         _ => {
-            let hint = if value.contains('#') { " (inline # comments are not allowed in .conf values)" } else { "" };
+            let hint = if value.contains('#') {
+                " (inline # comments are not allowed in .conf values)"
+            } else {
+                ""
+            };
             Err(format!("expected a number, got {value:?}{hint}"))
         }
     }
@@ -222,8 +842,12 @@ pub fn spec_text() -> String {
     let mut s = String::new();
     s.push_str("# eventgen.conf.spec: every key SA-Eventgen (eventgen-rs) reads.\n");
     s.push_str("# Generated by `eventgen spec` from the program's own key table.\n");
-    s.push_str("#\n# Stanza names are regular expressions matched against the file names in sampleDir;\n");
-    s.push_str("# an exact name wins over patterns. [global] supplies defaults for every sample.\n\n");
+    s.push_str(
+        "#\n# Stanza names are regular expressions matched against the file names in sampleDir;\n",
+    );
+    s.push_str(
+        "# an exact name wins over patterns. [global] supplies defaults for every sample.\n\n",
+    );
     s.push_str("[global]\n");
     for key in KEYS.iter().filter(|k| k.scope == Global) {
         push_key(&mut s, key);
@@ -293,7 +917,11 @@ mod tests {
     fn keys_are_unique_and_documented() {
         for (i, a) in KEYS.iter().enumerate() {
             assert!(!a.doc.is_empty());
-            assert!(KEYS[i + 1..].iter().all(|b| b.name != a.name), "duplicate {}", a.name);
+            assert!(
+                KEYS[i + 1..].iter().all(|b| b.name != a.name),
+                "duplicate {}",
+                a.name
+            );
         }
         assert!(spec_text().contains("perDayVolume = <float>"));
     }

@@ -108,8 +108,15 @@ pub enum OutputSpec {
     Stdout,
     Devnull,
     Modinput,
-    File { path: PathBuf, max_bytes: u64, backups: u32 },
-    Spool { dir: PathBuf, file: String },
+    File {
+        path: PathBuf,
+        max_bytes: u64,
+        backups: u32,
+    },
+    Spool {
+        dir: PathBuf,
+        file: String,
+    },
 }
 
 impl OutputSpec {
@@ -211,27 +218,37 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
             }
         }
         let merged = conf::layer(layers);
-        let (globals, samples): (Vec<Stanza>, Vec<Stanza>) =
-            merged.into_iter().partition(|s| s.name == "global" || s.name == "default");
+        let (globals, samples): (Vec<Stanza>, Vec<Stanza>) = merged
+            .into_iter()
+            .partition(|s| s.name == "global" || s.name == "default");
         // [default] is below [global]: Splunk copies it into every stanza, Eventgen ignores it.
         let mut g = globals;
         g.sort_by_key(|s| s.name == "global");
         global_layers.push(g);
         per_source.push((i, samples));
     }
-    let global = conf::layer(global_layers).into_iter().fold(Settings::default(), |mut acc, s| {
-        for (k, v) in s.settings.iter() {
-            acc.insert(k.clone(), v.clone());
-        }
-        acc
-    });
+    let global = conf::layer(global_layers)
+        .into_iter()
+        .fold(Settings::default(), |mut acc, s| {
+            for (k, v) in s.settings.iter() {
+                acc.insert(k.clone(), v.clone());
+            }
+            acc
+        });
     check_keys_global(&global, &mut problems);
 
-    let mut plan = Plan { generator_workers: 1, ..Plan::default() };
+    let mut plan = Plan {
+        generator_workers: 1,
+        ..Plan::default()
+    };
     let mut g = Reader::new(&global, "global", &mut problems);
     let workers = g.int("generatorWorkers").max(1) as usize;
     plan.generator_workers = ov.generators.unwrap_or(workers).max(1);
-    plan.seed = ov.seed.or_else(|| global.get("seed").and_then(|_| u64::try_from(g.int("seed")).ok()));
+    plan.seed = ov.seed.or_else(|| {
+        global
+            .get("seed")
+            .and_then(|_| u64::try_from(g.int("seed")).ok())
+    });
     plan.state_dir = ov.state_dir.clone();
 
     let mut files = FileCache::default();
@@ -249,7 +266,14 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
                 continue;
             }
             let mut sample_problems = Vec::new();
-            let built = build_sample(src, &candidate, ov, &mut files, &mut outputs, &mut sample_problems);
+            let built = build_sample(
+                src,
+                &candidate,
+                ov,
+                &mut files,
+                &mut outputs,
+                &mut sample_problems,
+            );
             let failed = sample_problems.iter().any(Problem::is_error);
             problems.extend(sample_problems);
             match built {
@@ -257,9 +281,12 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
                 _ => {
                     let loc = candidate.location.clone();
                     problems.push(
-                        Problem::error(format!("sample {} skipped because of the errors above", candidate.display_name()))
-                            .located(&loc)
-                            .stanza(&candidate.stanza),
+                        Problem::error(format!(
+                            "sample {} skipped because of the errors above",
+                            candidate.display_name()
+                        ))
+                        .located(&loc)
+                        .stanza(&candidate.stanza),
                     );
                 }
             }
@@ -267,9 +294,13 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
     }
     if let Some(name) = &ov.sample
         && plan.samples.is_empty()
-        && !problems.iter().any(|p| p.is_error() && p.stanza.as_deref() == Some(name))
+        && !problems
+            .iter()
+            .any(|p| p.is_error() && p.stanza.as_deref() == Some(name))
     {
-        problems.push(Problem::error(format!("no enabled sample or stanza is named {name:?}")));
+        problems.push(Problem::error(format!(
+            "no enabled sample or stanza is named {name:?}"
+        )));
     }
     let n = files.len();
     for s in &mut plan.samples {
@@ -306,7 +337,13 @@ fn with_defaults(global: &Settings) -> Settings {
     let mut s = Settings::default();
     for key in keys::KEYS.iter().filter(|k| k.scope == Scope::Sample) {
         if let Some(d) = key.default {
-            s.insert(key.name, Setting { value: d.to_string(), location: Location::default() });
+            s.insert(
+                key.name,
+                Setting {
+                    value: d.to_string(),
+                    location: Location::default(),
+                },
+            );
         }
     }
     for (k, v) in global.iter() {
@@ -374,8 +411,15 @@ fn match_samples(
     let mut matched_any = vec![false; enabled.len()];
     let mut dirs = Vec::with_capacity(enabled.len());
     for (i, st) in enabled.iter().enumerate() {
-        let dir = sample_dir_of(st.settings.get("sampleDir").or_else(|| global.get("sampleDir")), src);
-        let names = dir_cache.entry(dir.clone()).or_insert_with(|| list_files(&dir));
+        let dir = sample_dir_of(
+            st.settings
+                .get("sampleDir")
+                .or_else(|| global.get("sampleDir")),
+            src,
+        );
+        let names = dir_cache
+            .entry(dir.clone())
+            .or_insert_with(|| list_files(&dir));
         let re = fancy_regex::Regex::new(&format!("^(?:{})$", st.name)).ok();
         for name in names.iter() {
             let hit = match &re {
@@ -384,7 +428,10 @@ fn match_samples(
             };
             if hit {
                 matched_any[i] = true;
-                by_file.entry((dir.clone(), name.clone())).or_default().push(i);
+                by_file
+                    .entry((dir.clone(), name.clone()))
+                    .or_default()
+                    .push(i);
             }
         }
         dirs.push(dir);
@@ -392,10 +439,21 @@ fn match_samples(
 
     let mut out = Vec::new();
     for ((dir, name), idxs) in &by_file {
-        let exact: Vec<usize> = idxs.iter().copied().filter(|&i| enabled[i].name == *name).collect();
+        let exact: Vec<usize> = idxs
+            .iter()
+            .copied()
+            .filter(|&i| enabled[i].name == *name)
+            .collect();
         let masters = if exact.is_empty() {
-            let longest = idxs.iter().map(|&i| enabled[i].name.len()).max().unwrap_or(0);
-            idxs.iter().copied().filter(|&i| enabled[i].name.len() == longest).collect()
+            let longest = idxs
+                .iter()
+                .map(|&i| enabled[i].name.len())
+                .max()
+                .unwrap_or(0);
+            idxs.iter()
+                .copied()
+                .filter(|&i| enabled[i].name.len() == longest)
+                .collect()
         } else {
             exact
         };
@@ -445,7 +503,11 @@ fn match_samples(
         for (k, v) in st.settings.iter() {
             settings.insert(k.clone(), v.clone());
         }
-        let generator = settings.value("generator").unwrap_or("default").trim().to_string();
+        let generator = settings
+            .value("generator")
+            .unwrap_or("default")
+            .trim()
+            .to_string();
         if matches!(generator.as_str(), "windbag" | "counter" | "jinja") {
             out.push(Candidate {
                 stanza: st.name.clone(),
@@ -464,13 +526,27 @@ fn match_samples(
         }
         let mut msg = format!("no file in {} matches this stanza", dirs[i].display());
         if !dirs[i].is_dir() {
-            msg = format!("sample folder {} does not exist (set sampleDir)", dirs[i].display());
+            msg = format!(
+                "sample folder {} does not exist (set sampleDir)",
+                dirs[i].display()
+            );
         } else if settings.value("sampletype") == Some("csv") && !st.name.ends_with(".csv") {
             msg.push_str(" (CSV samples usually end in .csv: try adding it to the stanza name)");
         }
         problems.push(Problem::error(msg).located(&st.location).stanza(&st.name));
     }
-    out.sort_by(|a, b| (a.location.file.clone(), a.location.line, a.file_name.clone()).cmp(&(b.location.file.clone(), b.location.line, b.file_name.clone())));
+    out.sort_by(|a, b| {
+        (
+            a.location.file.clone(),
+            a.location.line,
+            a.file_name.clone(),
+        )
+            .cmp(&(
+                b.location.file.clone(),
+                b.location.line,
+                b.file_name.clone(),
+            ))
+    });
     out
 }
 
@@ -481,10 +557,12 @@ fn check_keys_stanza(st: &Stanza, problems: &mut Vec<Problem>) {
         }
         match keys::lookup(k) {
             Some(key) if key.scope == Scope::Global => problems.push(
-                Problem::warning(format!("{k} is an engine setting read only from [global]; ignored here"))
-                    .located(&v.location)
-                    .stanza(&st.name)
-                    .key(k),
+                Problem::warning(format!(
+                    "{k} is an engine setting read only from [global]; ignored here"
+                ))
+                .located(&v.location)
+                .stanza(&st.name)
+                .key(k),
             ),
             Some(_) => {}
             None => problems.push(unknown_key(k, &v.location, &st.name)),
@@ -505,7 +583,10 @@ fn unknown_key(k: &str, loc: &Location, stanza: &str) -> Problem {
         Some(c) => format!("; did you mean {c}?"),
         None => String::new(),
     };
-    Problem::warning(format!("unknown setting, ignored{hint}")).located(loc).stanza(stanza).key(k)
+    Problem::warning(format!("unknown setting, ignored{hint}"))
+        .located(loc)
+        .stanza(stanza)
+        .key(k)
 }
 
 /// Typed access to merged settings; every parse failure becomes a located error and the
@@ -518,7 +599,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(settings: &'a Settings, stanza: &'a str, problems: &'a mut Vec<Problem>) -> Self {
-        Reader { settings, stanza, problems }
+        Reader {
+            settings,
+            stanza,
+            problems,
+        }
     }
 
     fn error(&mut self, key: &str, msg: String) {
@@ -537,7 +622,11 @@ impl<'a> Reader<'a> {
         keys::lookup(key).and_then(|k| k.default)
     }
 
-    fn parse_or_default<T>(&mut self, key: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    fn parse_or_default<T>(
+        &mut self,
+        key: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let v = self.raw(key)?;
         match parse(v) {
             Ok(x) => Some(x),
@@ -549,7 +638,8 @@ impl<'a> Reader<'a> {
     }
 
     fn bool(&mut self, key: &str) -> bool {
-        self.parse_or_default(key, keys::parse_bool).unwrap_or(false)
+        self.parse_or_default(key, keys::parse_bool)
+            .unwrap_or(false)
     }
 
     fn int(&mut self, key: &str) -> i64 {
@@ -573,7 +663,10 @@ impl<'a> Reader<'a> {
         if let Some(Kind::Choice(words)) = keys::lookup(key).map(|k| k.kind)
             && !words.contains(&v.as_str())
         {
-            self.error(key, format!("expected one of {}, got {v:?}", words.join(", ")));
+            self.error(
+                key,
+                format!("expected one of {}, got {v:?}", words.join(", ")),
+            );
             return Self::default_of(key).unwrap_or("").to_string();
         }
         v
@@ -615,7 +708,15 @@ fn build_sample(
 ) -> Option<SamplePlan> {
     let mut settings = c.settings.clone();
     let cli = Location::new("command line", 0);
-    let mut set = |k: &str, v: String| settings.insert(k, Setting { value: v, location: cli.clone() });
+    let mut set = |k: &str, v: String| {
+        settings.insert(
+            k,
+            Setting {
+                value: v,
+                location: cli.clone(),
+            },
+        )
+    };
     if let Some(n) = ov.count {
         set("count", n.to_string());
     }
@@ -669,7 +770,10 @@ fn build_sample(
     let backfill = r.time("backfill");
     for k in ["backfillSearch", "backfillSearchUrl"] {
         if r.raw(k).is_some_and(|v| !v.is_empty()) {
-            let loc = settings.get(k).map(|s| s.location.clone()).unwrap_or_default();
+            let loc = settings
+                .get(k)
+                .map(|s| s.location.clone())
+                .unwrap_or_default();
             r.problems.push(
                 Problem::warning("backfillSearch is not supported (Eventgen never ran it); backfill starts at `backfill`")
                     .located(&loc)
@@ -686,7 +790,10 @@ fn build_sample(
             Err(_) => match TimeSpec::parse(v) {
                 Ok(t) => End::Until(t),
                 Err(e) => {
-                    r.error("end", format!("expected a number of intervals, -1, or a time: {e}"));
+                    r.error(
+                        "end",
+                        format!("expected a number of intervals, -1, or a time: {e}"),
+                    );
                     End::Forever
                 }
             },
@@ -704,24 +811,39 @@ fn build_sample(
     let sequential_timestamp = r.bool("sequentialTimestamp");
     let time_multiple = r.float("timeMultiple");
     let time_field = r.string("timeField").unwrap_or_else(|| "_raw".into());
-    let breaker = r.string("breaker").unwrap_or_else(|| DEFAULT_BREAKER.into());
+    let breaker = r
+        .string("breaker")
+        .unwrap_or_else(|| DEFAULT_BREAKER.into());
     let keep_output = r.bool("keepOutputMode");
     let mut output_mode = r.choice("outputMode");
     if ov.app_mode && !keep_output && !matches!(output_mode.as_str(), "file" | "spool") {
         output_mode = "modinput".into();
     }
     if interval == 0 && per_day_volume.is_some() {
-        r.error("interval", "perDayVolume needs interval > 0 (the volume is spread over the intervals of a day)".into());
+        r.error(
+            "interval",
+            "perDayVolume needs interval > 0 (the volume is spread over the intervals of a day)"
+                .into(),
+        );
     }
 
-    let source_default = c.file_name.clone().unwrap_or_else(|| generator_name.clone());
+    let source_default = c
+        .file_name
+        .clone()
+        .unwrap_or_else(|| generator_name.clone());
     let meta = Meta {
         host: r.string("host").unwrap_or_default(),
-        source: r.string("source").filter(|s| !s.is_empty()).unwrap_or(source_default),
+        source: r
+            .string("source")
+            .filter(|s| !s.is_empty())
+            .unwrap_or(source_default),
         sourcetype: r.string("sourcetype").unwrap_or_default(),
         index: r.string("index").unwrap_or_default(),
     };
-    let extend_indexes = r.string("extendIndexes").map(|v| parse_extend_indexes(&v)).unwrap_or_default();
+    let extend_indexes = r
+        .string("extendIndexes")
+        .map(|v| parse_extend_indexes(&v))
+        .unwrap_or_default();
 
     let generator = match generator_name.as_str() {
         "default" | "perdayvolumegenerator" | "weblog" => Generator::Sample,
@@ -735,7 +857,10 @@ fn build_sample(
                 }
             };
             let (start, f1) = parse(r.string("start_count"), 0.0);
-            let end_v = r.string("end_count").filter(|s| !s.is_empty()).map(|s| s.trim().parse::<f64>());
+            let end_v = r
+                .string("end_count")
+                .filter(|s| !s.is_empty())
+                .map(|s| s.trim().parse::<f64>());
             let end = match end_v {
                 Some(Ok(v)) => Some(v),
                 Some(Err(_)) => {
@@ -750,12 +875,17 @@ fn build_sample(
                 start,
                 end,
                 by,
-                template: r.string("count_template").unwrap_or_else(|| DEFAULT_COUNTER_TEMPLATE.to_string()),
+                template: r
+                    .string("count_template")
+                    .unwrap_or_else(|| DEFAULT_COUNTER_TEMPLATE.to_string()),
                 float: f1 || f3,
             })
         }
         "jinja" => {
-            r.error("generator", "the jinja generator is not available in this build yet".into());
+            r.error(
+                "generator",
+                "the jinja generator is not available in this build yet".into(),
+            );
             Generator::Sample
         }
         _ => Generator::Sample,
@@ -774,7 +904,11 @@ fn build_sample(
             });
             let max_bytes = r.int("fileMaxBytes").max(1) as u64;
             let backups = r.int("fileBackupFiles").max(0) as u32;
-            name.map(|n| OutputSpec::File { path: resolve_out_path(&n, &settings, "fileName"), max_bytes, backups })
+            name.map(|n| OutputSpec::File {
+                path: resolve_out_path(&n, &settings, "fileName"),
+                max_bytes,
+                backups,
+            })
         }
         "spool" => {
             let dir = r.string("spoolDir").unwrap_or_default();
@@ -782,7 +916,10 @@ fn build_sample(
             if file == "<SAMPLE>" {
                 file = c.file_name.clone().unwrap_or_else(|| c.stanza.clone());
             }
-            Some(OutputSpec::Spool { dir: resolve_out_path(&dir, &settings, "spoolDir"), file })
+            Some(OutputSpec::Spool {
+                dir: resolve_out_path(&dir, &settings, "spoolDir"),
+                file,
+            })
         }
         other => {
             r.error(
@@ -794,7 +931,12 @@ fn build_sample(
     };
 
     // Events and tokens.
-    let conf_dir = c.location.file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let conf_dir = c
+        .location
+        .file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let bases: Vec<&Path> = vec![cwd.as_path(), c.sample_dir.as_path(), conf_dir.as_path()];
     let compiled = tokens::compile(&settings, &c.stanza, &bases, files, problems);
@@ -802,7 +944,11 @@ fn build_sample(
     let mut raw_events: Vec<RawEvent> = Vec::new();
     if matches!(generator, Generator::Sample | Generator::Replay) {
         let Some(file) = &c.file else {
-            problems.push(Problem::error("this generator needs a sample file").located(&c.location).stanza(&c.stanza));
+            problems.push(
+                Problem::error("this generator needs a sample file")
+                    .located(&c.location)
+                    .stanza(&c.stanza),
+            );
             return None;
         };
         let loaded = if sampletype == "csv" {
@@ -813,7 +959,10 @@ fn build_sample(
         match loaded {
             Ok(ev) => raw_events = ev,
             Err(e) => {
-                let key_loc = settings.get("breaker").filter(|_| e.contains("breaker")).map(|s| s.location.clone());
+                let key_loc = settings
+                    .get("breaker")
+                    .filter(|_| e.contains("breaker"))
+                    .map(|s| s.location.clone());
                 let mut p = Problem::error(e).stanza(&c.stanza);
                 p = match key_loc {
                     Some(l) => p.located(&l).key("breaker"),
@@ -825,7 +974,12 @@ fn build_sample(
         }
         if bundlelines && !raw_events.is_empty() {
             let text: String = raw_events.iter().map(|e| e.text.as_str()).collect();
-            raw_events = vec![RawEvent { text, line: 1, meta: raw_events[0].meta.clone(), time_field: None }];
+            raw_events = vec![RawEvent {
+                text,
+                line: 1,
+                meta: raw_events[0].meta.clone(),
+                time_field: None,
+            }];
         }
         if raw_events.is_empty() {
             problems.push(
@@ -837,7 +991,13 @@ fn build_sample(
     }
     let _ = src;
 
-    let probes = make_probes(&compiled.tokens, &tz, files.len(), compiled.counters.len(), raw_events.len());
+    let probes = make_probes(
+        &compiled.tokens,
+        &tz,
+        files.len(),
+        compiled.counters.len(),
+        raw_events.len(),
+    );
     let events: Vec<SampleEvent> = raw_events
         .into_iter()
         .map(|e| SampleEvent {
@@ -940,12 +1100,16 @@ fn make_probes(tokens: &[Token], tz: &Tz, files: usize, counters: usize, events:
     let mut values = Vec::with_capacity(rounds);
     let rates = Rates::default();
     for round in 0..rounds {
-        let t = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC + rng.range_inclusive(0, 999_999);
-        let l = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC + rng.range_inclusive(0, 999_999);
+        let t = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
+            + rng.range_inclusive(0, 999_999);
+        let l = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
+            + rng.range_inclusive(0, 999_999);
         let time = tz.datetime(t);
         let latest = tz.datetime(l);
         let mut rows = vec![None; files];
-        let ctr: Vec<i64> = (0..counters).map(|i| (round as i64 * 7919 + i as i64 * 104_729) % 1_000_003).collect();
+        let ctr: Vec<i64> = (0..counters)
+            .map(|i| (round as i64 * 7919 + i as i64 * 104_729) % 1_000_003)
+            .collect();
         let mut cx = ValueContext {
             rng: &mut rng,
             time: &time,
@@ -975,6 +1139,9 @@ mod tests {
 
     #[test]
     fn extend_indexes_expand() {
-        assert_eq!(parse_extend_indexes("test_:2, main, web"), ["test_0", "test_1", "main", "web"]);
+        assert_eq!(
+            parse_extend_indexes("test_:2, main, web"),
+            ["test_0", "test_1", "main", "web"]
+        );
     }
 }

@@ -28,7 +28,8 @@ pub struct RawEvent {
 
 /// Reads a file as UTF-8, falling back to latin-1 as Eventgen does; line ends normalised.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
@@ -49,7 +50,12 @@ pub fn split_raw(text: &str, breaker: &str) -> Result<Vec<RawEvent>, String> {
             if !t.ends_with('\n') {
                 t.push('\n');
             }
-            events.push(RawEvent { text: t, line: i as u32 + 1, meta: None, time_field: None });
+            events.push(RawEvent {
+                text: t,
+                line: i as u32 + 1,
+                meta: None,
+                time_field: None,
+            });
         }
         return Ok(events);
     }
@@ -57,9 +63,15 @@ pub fn split_raw(text: &str, breaker: &str) -> Result<Vec<RawEvent>, String> {
         format!("breaker regex does not compile (lookaround and backreferences are not supported in breakers): {}", first_line(&e.to_string()))
     })?;
     if re.is_match("") || re.find_iter(text).any(|m| m.is_empty()) {
-        return Err(format!("breaker {breaker:?} can match an empty string, which would split forever; make it match at least one character"));
+        return Err(format!(
+            "breaker {breaker:?} can match an empty string, which would split forever; make it match at least one character"
+        ));
     }
-    let mut starts: Vec<usize> = re.find_iter(text).map(|m| m.start()).filter(|&s| s > 0).collect();
+    let mut starts: Vec<usize> = re
+        .find_iter(text)
+        .map(|m| m.start())
+        .filter(|&s| s > 0)
+        .collect();
     starts.dedup();
     let mut prev = 0;
     starts.push(text.len());
@@ -74,7 +86,12 @@ pub fn split_raw(text: &str, breaker: &str) -> Result<Vec<RawEvent>, String> {
                 t.push('\n');
             }
             let line = text[..prev].matches('\n').count() as u32 + 1;
-            events.push(RawEvent { text: t, line, meta: None, time_field: None });
+            events.push(RawEvent {
+                text: t,
+                line,
+                meta: None,
+                time_field: None,
+            });
         }
         prev = s;
     }
@@ -89,27 +106,50 @@ fn first_line(s: &str) -> &str {
 /// `sourcetype`, `index` columns applied per event, and `time_field` kept for replay.
 pub fn read_csv(path: &Path, time_field: &str) -> Result<Vec<RawEvent>, String> {
     let text = read_text(path)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("cannot read CSV header of {}: {e}", path.display()))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read CSV header of {}: {e}", path.display()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let raw = col("_raw").ok_or_else(|| {
-        format!("CSV sample {} has no _raw column (columns: {})", path.display(), headers.iter().collect::<Vec<_>>().join(", "))
+        format!(
+            "CSV sample {} has no _raw column (columns: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
     })?;
-    let (host, source, sourcetype, index) = (col("host"), col("source"), col("sourcetype"), col("index"));
+    let (host, source, sourcetype, index) =
+        (col("host"), col("source"), col("sourcetype"), col("index"));
     let time = col(time_field).or_else(|| col("_time"));
     let mut events = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| format!("CSV sample {}: {e}", path.display()))?;
         let line = record.position().map_or(0, |p| p.line() as u32);
-        let Some(text) = record.get(raw) else { continue };
+        let Some(text) = record.get(raw) else {
+            continue;
+        };
         let mut t = text.to_string();
         if !t.ends_with('\n') {
             t.push('\n');
         }
         let field = |c: Option<usize>| c.and_then(|c| record.get(c)).map(str::to_string);
-        let meta = RowMeta { host: field(host), source: field(source), sourcetype: field(sourcetype), index: field(index) };
+        let meta = RowMeta {
+            host: field(host),
+            source: field(source),
+            sourcetype: field(sourcetype),
+            index: field(index),
+        };
         let meta = (meta != RowMeta::default()).then_some(meta);
-        events.push(RawEvent { text: t, line, meta, time_field: field(time) });
+        events.push(RawEvent {
+            text: t,
+            line,
+            meta,
+            time_field: field(time),
+        });
     }
     Ok(events)
 }
@@ -142,8 +182,16 @@ mod tests {
 
     #[test]
     fn zero_width_breakers_are_rejected() {
-        assert!(split_raw("a\nb\n", "^").unwrap_err().contains("empty string"));
-        assert!(split_raw("a\nb\n", r"\d*").unwrap_err().contains("empty string"));
+        assert!(
+            split_raw("a\nb\n", "^")
+                .unwrap_err()
+                .contains("empty string")
+        );
+        assert!(
+            split_raw("a\nb\n", r"\d*")
+                .unwrap_err()
+                .contains("empty string")
+        );
         assert!(split_raw("a\nb\n", "(").is_err());
     }
 
@@ -152,7 +200,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("eg-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("s.csv");
-        std::fs::write(&p, "_time,index,host,_raw\n2020-01-01,web,h1,\"a, \"\"quoted\"\"\"\n2020-01-02,,h2,b\n").unwrap();
+        std::fs::write(
+            &p,
+            "_time,index,host,_raw\n2020-01-01,web,h1,\"a, \"\"quoted\"\"\"\n2020-01-02,,h2,b\n",
+        )
+        .unwrap();
         let ev = read_csv(&p, "_time").unwrap();
         assert_eq!(texts(&ev), ["a, \"quoted\"\n", "b\n"]);
         assert_eq!(ev[0].meta.as_ref().unwrap().index.as_deref(), Some("web"));

@@ -9,7 +9,9 @@ use crate::conf::Settings;
 use crate::problem::Problem;
 use crate::timing::strftime::TimeFormat;
 use crate::token::random::RandomSpec;
-use crate::token::{Replacement, ReplacementFile, Token, TokenRegex, resolve_path, split_file_column};
+use crate::token::{
+    Replacement, ReplacementFile, Token, TokenRegex, resolve_path, split_file_column,
+};
 
 /// Replacement files of a plan, shared by every token that names the same file.
 #[derive(Default)]
@@ -23,13 +25,21 @@ impl FileCache {
         if let Some(f) = self.files.get(&key) {
             return Ok(f.clone());
         }
-        let text = crate::plan::sample::read_text(&key)
-            .map_err(|_| format!("replacement file {} not found or unreadable", path.display()))?;
+        let text = crate::plan::sample::read_text(&key).map_err(|_| {
+            format!(
+                "replacement file {} not found or unreadable",
+                path.display()
+            )
+        })?;
         let lines: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
         if lines.is_empty() {
             return Err(format!("replacement file {} is empty", path.display()));
         }
-        let file = Arc::new(ReplacementFile { path: key.clone(), id: self.files.len(), lines });
+        let file = Arc::new(ReplacementFile {
+            path: key.clone(),
+            id: self.files.len(),
+            lines,
+        });
         self.files.insert(key, file.clone());
         Ok(file)
     }
@@ -69,10 +79,20 @@ pub fn compile(
 ) -> CompiledTokens {
     let mut groups: BTreeMap<(u32, u32), BTreeMap<&str, &crate::conf::Setting>> = BTreeMap::new();
     for (key, setting) in settings.iter() {
-        let Some(rest) = key.strip_prefix("token.") else { continue };
-        let err = |msg: String| Problem::error(msg).located(&setting.location).stanza(stanza).key(key);
+        let Some(rest) = key.strip_prefix("token.") else {
+            continue;
+        };
+        let err = |msg: String| {
+            Problem::error(msg)
+                .located(&setting.location)
+                .stanza(stanza)
+                .key(key)
+        };
         let Some((n, field)) = rest.split_once('.') else {
-            problems.push(err("expected token.<n>.token, token.<n>.replacementType or token.<n>.replacement".into()));
+            problems.push(err(
+                "expected token.<n>.token, token.<n>.replacementType or token.<n>.replacement"
+                    .into(),
+            ));
             continue;
         };
         let Ok(n) = n.parse::<u32>() else {
@@ -80,17 +100,34 @@ pub fn compile(
             continue;
         };
         if !matches!(field, "token" | "replacementType" | "replacement") {
-            problems.push(err(format!("unknown token field {field:?}; expected token, replacementType or replacement")));
+            problems.push(err(format!(
+                "unknown token field {field:?}; expected token, replacementType or replacement"
+            )));
             continue;
         }
         // Tokens order by number, then by the stanza they came from (pattern stanzas' tokens
         // are numbered after the master's by the merger).
-        groups.entry((n / 1_000_000, n % 1_000_000)).or_default().insert(field, setting);
+        groups
+            .entry((n / 1_000_000, n % 1_000_000))
+            .or_default()
+            .insert(field, setting);
     }
-    let mut out = CompiledTokens { tokens: Vec::new(), host: None, counters: Vec::new() };
+    let mut out = CompiledTokens {
+        tokens: Vec::new(),
+        host: None,
+        counters: Vec::new(),
+    };
     for ((_, n), parts) in groups {
-        let any = parts.values().next().map(|s| s.location.clone()).unwrap_or_default();
-        let (Some(re), Some(ty), Some(rep)) = (parts.get("token"), parts.get("replacementType"), parts.get("replacement")) else {
+        let any = parts
+            .values()
+            .next()
+            .map(|s| s.location.clone())
+            .unwrap_or_default();
+        let (Some(re), Some(ty), Some(rep)) = (
+            parts.get("token"),
+            parts.get("replacementType"),
+            parts.get("replacement"),
+        ) else {
             let missing: Vec<&str> = ["token", "replacementType", "replacement"]
                 .into_iter()
                 .filter(|f| !parts.contains_key(f))
@@ -106,12 +143,20 @@ pub fn compile(
         let regex = match TokenRegex::compile(&re.value) {
             Ok(r) => r,
             Err(e) => {
-                problems.push(Problem::error(e).located(&re.location).stanza(stanza).key(&format!("token.{n}.token")));
+                problems.push(
+                    Problem::error(e)
+                        .located(&re.location)
+                        .stanza(stanza)
+                        .key(&format!("token.{n}.token")),
+                );
                 continue;
             }
         };
         let rep_err = |msg: String| {
-            Problem::error(msg).located(&rep.location).stanza(stanza).key(&format!("token.{n}.replacement"))
+            Problem::error(msg)
+                .located(&rep.location)
+                .stanza(stanza)
+                .key(&format!("token.{n}.replacement"))
         };
         let mut counter = None;
         let replacement = match ty.value.trim() {
@@ -126,7 +171,11 @@ pub fn compile(
                             .key(&format!("token.{n}.replacement")),
                     );
                 }
-                if t == "timestamp" { Replacement::Timestamp(format) } else { Replacement::ReplayTimestamp(format) }
+                if t == "timestamp" {
+                    Replacement::Timestamp(format)
+                } else {
+                    Replacement::ReplayTimestamp(format)
+                }
             }
             t @ ("random" | "rated") => match RandomSpec::parse(&rep.value) {
                 Ok(spec) if t == "rated" => Replacement::Rated(spec),
@@ -147,7 +196,12 @@ pub fn compile(
                     }
                 };
                 if column > 0 {
-                    let widest = file.lines.iter().map(|l| l.split(',').count()).max().unwrap_or(0);
+                    let widest = file
+                        .lines
+                        .iter()
+                        .map(|l| l.split(',').count())
+                        .max()
+                        .unwrap_or(0);
                     if column > widest {
                         problems.push(rep_err(format!(
                             "column {column} does not exist: {} has at most {widest} comma-separated columns",
@@ -155,7 +209,11 @@ pub fn compile(
                         )));
                         continue;
                     }
-                    let short = file.lines.iter().filter(|l| l.split(',').count() < column).count();
+                    let short = file
+                        .lines
+                        .iter()
+                        .filter(|l| l.split(',').count() < column)
+                        .count();
                     if short > 0 {
                         problems.push(
                             Problem::warning(format!("{short} lines of {} have fewer than {column} columns; they give an empty value", file.path.display()))
@@ -171,14 +229,24 @@ pub fn compile(
                 let sequential = t == "seqfile";
                 if sequential {
                     counter = Some(out.counters.len());
-                    out.counters.push(CounterSpec { start: 0, state_name: format!("seqfile.{n}.{}", re.value) });
+                    out.counters.push(CounterSpec {
+                        start: 0,
+                        state_name: format!("seqfile.{n}.{}", re.value),
+                    });
                 }
-                Replacement::File { file, column, sequential }
+                Replacement::File {
+                    file,
+                    column,
+                    sequential,
+                }
             }
             "integerid" => match crate::plan::keys::parse_int(&rep.value) {
                 Ok(start) => {
                     counter = Some(out.counters.len());
-                    out.counters.push(CounterSpec { start, state_name: format!("integerid.{n}.{}", re.value) });
+                    out.counters.push(CounterSpec {
+                        start,
+                        state_name: format!("integerid.{n}.{}", re.value),
+                    });
                     Replacement::IntegerId { start }
                 }
                 Err(e) => {
@@ -198,7 +266,13 @@ pub fn compile(
                 continue;
             }
         };
-        out.tokens.push(Token { number: n, pattern: re.value.clone(), regex, replacement, counter });
+        out.tokens.push(Token {
+            number: n,
+            pattern: re.value.clone(),
+            regex,
+            replacement,
+            counter,
+        });
     }
 
     match (settings.get("host.token"), settings.get("host.replacement")) {
@@ -213,12 +287,26 @@ pub fn compile(
                         number: 0,
                         pattern: t.value.clone(),
                         regex,
-                        replacement: Replacement::File { file, column, sequential: false },
+                        replacement: Replacement::File {
+                            file,
+                            column,
+                            sequential: false,
+                        },
                         counter: None,
                     })
                 }
-                (Err(e), _) => problems.push(Problem::error(e).located(&t.location).stanza(stanza).key("host.token")),
-                (_, Err(e)) => problems.push(Problem::error(e).located(&r.location).stanza(stanza).key("host.replacement")),
+                (Err(e), _) => problems.push(
+                    Problem::error(e)
+                        .located(&t.location)
+                        .stanza(stanza)
+                        .key("host.token"),
+                ),
+                (_, Err(e)) => problems.push(
+                    Problem::error(e)
+                        .located(&r.location)
+                        .stanza(stanza)
+                        .key("host.replacement"),
+                ),
             }
         }
         (Some(s), None) | (None, Some(s)) => problems.push(

@@ -123,7 +123,11 @@ pub fn round_half_even(x: f64) -> i64 {
     let r = x.round();
     if (x - x.trunc()).abs() == 0.5 {
         let t = x.trunc();
-        if (t as i64) % 2 == 0 { t as i64 } else { r as i64 }
+        if (t as i64) % 2 == 0 {
+            t as i64
+        } else {
+            r as i64
+        }
     } else {
         r as i64
     }
@@ -162,7 +166,10 @@ mod tests {
 
     #[test]
     fn randomize_count_stays_within_half_r() {
-        let rates = Rates { randomize_count: Some(0.2), ..Rates::default() };
+        let rates = Rates {
+            randomize_count: Some(0.2),
+            ..Rates::default()
+        };
         let mut rng = Rng::seed(3);
         for _ in 0..1000 {
             let f = rates.random_factor(&mut rng);

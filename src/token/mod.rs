@@ -57,7 +57,9 @@ impl TokenRegex {
                 if re.captures_len() > 1 {
                     for caps in re.captures_iter(text) {
                         let Some(m) = caps.get(0) else { continue };
-                        let span = caps.get(1).map_or((m.start(), m.end()), |g| (g.start(), g.end()));
+                        let span = caps
+                            .get(1)
+                            .map_or((m.start(), m.end()), |g| (g.start(), g.end()));
                         f((m.start(), m.end()), span);
                     }
                 } else {
@@ -70,7 +72,9 @@ impl TokenRegex {
                 for caps in re.captures_iter(text) {
                     let Ok(caps) = caps else { break };
                     let Some(m) = caps.get(0) else { continue };
-                    let span = caps.get(1).map_or((m.start(), m.end()), |g| (g.start(), g.end()));
+                    let span = caps
+                        .get(1)
+                        .map_or((m.start(), m.end()), |g| (g.start(), g.end()));
                     f((m.start(), m.end()), span);
                 }
             }
@@ -118,9 +122,15 @@ pub enum Replacement {
     Rated(RandomSpec),
     /// A random line (`file`, `mvfile`) or the next line (`seqfile`); `column` is 1-based,
     /// 0 for the whole line. With a column, all tokens of an event share the file's row.
-    File { file: Arc<ReplacementFile>, column: usize, sequential: bool },
+    File {
+        file: Arc<ReplacementFile>,
+        column: usize,
+        sequential: bool,
+    },
     /// A counter that starts at `start` and grows by one per event that matches.
-    IntegerId { start: i64 },
+    IntegerId {
+        start: i64,
+    },
 }
 
 impl Replacement {
@@ -177,7 +187,11 @@ impl Token {
                 let factor = cx.rates.token_factor(cx.time);
                 spec.render(cx.rng, factor, out)
             }
-            Replacement::File { file, column, sequential } => {
+            Replacement::File {
+                file,
+                column,
+                sequential,
+            } => {
                 let n = file.lines.len();
                 if n == 0 {
                     return;
@@ -204,7 +218,11 @@ impl Token {
                 }
             }
             Replacement::IntegerId { .. } => {
-                let v = self.counter.and_then(|c| cx.counters.get(c)).copied().unwrap_or(0);
+                let v = self
+                    .counter
+                    .and_then(|c| cx.counters.get(c))
+                    .copied()
+                    .unwrap_or(0);
                 let mut b = itoa::Buffer::new();
                 out.extend_from_slice(b.format(v).as_bytes());
             }
@@ -213,7 +231,11 @@ impl Token {
 
     fn pick_row(&self, cx: &mut ValueContext<'_>, n: usize, sequential: bool) -> usize {
         if sequential {
-            let v = self.counter.and_then(|c| cx.counters.get(c)).copied().unwrap_or(0);
+            let v = self
+                .counter
+                .and_then(|c| cx.counters.get(c))
+                .copied()
+                .unwrap_or(0);
             v.rem_euclid(n as i64) as usize
         } else {
             cx.rng.below(n as u64) as usize
@@ -305,7 +327,10 @@ mod tests {
         let path = std::env::var("PATH").unwrap();
         assert_eq!(expand_vars("$PATH/x"), format!("{path}/x"));
         assert_eq!(expand_vars("${PATH}/x"), format!("{path}/x"));
-        assert_eq!(expand_vars("$EVENTGEN_SURELY_UNSET_VAR/x"), "$EVENTGEN_SURELY_UNSET_VAR/x");
+        assert_eq!(
+            expand_vars("$EVENTGEN_SURELY_UNSET_VAR/x"),
+            "$EVENTGEN_SURELY_UNSET_VAR/x"
+        );
         assert_eq!(expand_vars("a$"), "a$");
     }
 

@@ -10,10 +10,17 @@ pub enum RandomSpec {
     Mac,
     Guid,
     /// Inclusive bounds; negatives allowed.
-    Integer { lo: i64, hi: i64 },
+    Integer {
+        lo: i64,
+        hi: i64,
+    },
     /// Uniform in `[lo, hi]`, rounded to the decimals of the start value, printed as Python
     /// prints floats.
-    Float { lo: f64, hi: f64, precision: usize },
+    Float {
+        lo: f64,
+        hi: f64,
+        precision: usize,
+    },
     /// `n` characters of the URL-safe alphabet Eventgen draws from.
     Str(usize),
     /// `n` uppercase hexadecimal digits.
@@ -22,7 +29,8 @@ pub enum RandomSpec {
 }
 
 /// The 67 characters Eventgen's `string(n)` can produce.
-const STRING_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/";
+const STRING_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
@@ -42,21 +50,37 @@ impl RandomSpec {
             _ => {}
         }
         if lower.starts_with("integer[") {
-            let inner = bracket(&s[8..], ']').ok_or_else(|| format!("expected integer[lo:hi], got {s:?}"))?;
-            let (a, b) = inner.split_once(':').ok_or_else(|| format!("expected integer[lo:hi], got {s:?}"))?;
-            let lo: i64 = a.trim().parse().map_err(|_| format!("expected integer[lo:hi], got {s:?}"))?;
-            let hi: i64 = b.trim().parse().map_err(|_| format!("expected integer[lo:hi], got {s:?}"))?;
+            let inner = bracket(&s[8..], ']')
+                .ok_or_else(|| format!("expected integer[lo:hi], got {s:?}"))?;
+            let (a, b) = inner
+                .split_once(':')
+                .ok_or_else(|| format!("expected integer[lo:hi], got {s:?}"))?;
+            let lo: i64 = a
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected integer[lo:hi], got {s:?}"))?;
+            let hi: i64 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected integer[lo:hi], got {s:?}"))?;
             if hi < lo {
                 return Err(format!("integer[lo:hi] needs lo <= hi, got {s:?}"));
             }
             return Ok(RandomSpec::Integer { lo, hi });
         }
         if lower.starts_with("float[") {
-            let inner = bracket(&s[6..], ']').ok_or_else(|| format!("expected float[lo:hi], got {s:?}"))?;
-            let (a, b) = inner.split_once(':').ok_or_else(|| format!("expected float[lo:hi], got {s:?}"))?;
+            let inner =
+                bracket(&s[6..], ']').ok_or_else(|| format!("expected float[lo:hi], got {s:?}"))?;
+            let (a, b) = inner
+                .split_once(':')
+                .ok_or_else(|| format!("expected float[lo:hi], got {s:?}"))?;
             let (a, b) = (a.trim(), b.trim());
-            let lo: f64 = a.parse().map_err(|_| format!("expected float[lo:hi], got {s:?}"))?;
-            let hi: f64 = b.parse().map_err(|_| format!("expected float[lo:hi], got {s:?}"))?;
+            let lo: f64 = a
+                .parse()
+                .map_err(|_| format!("expected float[lo:hi], got {s:?}"))?;
+            let hi: f64 = b
+                .parse()
+                .map_err(|_| format!("expected float[lo:hi], got {s:?}"))?;
             if !lo.is_finite() || !hi.is_finite() || hi < lo {
                 return Err(format!("float[lo:hi] needs finite lo <= hi, got {s:?}"));
             }
@@ -65,14 +89,24 @@ impl RandomSpec {
         }
         if lower.starts_with("string(") || lower.starts_with("hex(") {
             let open = s.find('(').unwrap_or(0);
-            let inner = bracket(&s[open + 1..], ')').ok_or_else(|| format!("expected string(n) or hex(n), got {s:?}"))?;
-            let n: usize = inner.trim().parse().map_err(|_| format!("expected a length in {s:?}"))?;
-            return Ok(if lower.starts_with("hex") { RandomSpec::Hex(n) } else { RandomSpec::Str(n) });
+            let inner = bracket(&s[open + 1..], ')')
+                .ok_or_else(|| format!("expected string(n) or hex(n), got {s:?}"))?;
+            let n: usize = inner
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected a length in {s:?}"))?;
+            return Ok(if lower.starts_with("hex") {
+                RandomSpec::Hex(n)
+            } else {
+                RandomSpec::Str(n)
+            });
         }
         if lower.starts_with("list[") {
             let value: serde_json::Value = serde_json::from_str(&s[4..])
                 .map_err(|e| format!("list[...] must be a JSON list, {e}"))?;
-            let items = value.as_array().ok_or_else(|| "list[...] must be a JSON list".to_string())?;
+            let items = value
+                .as_array()
+                .ok_or_else(|| "list[...] must be a JSON list".to_string())?;
             if items.is_empty() {
                 return Err("list[...] is empty".into());
             }
@@ -109,7 +143,11 @@ impl RandomSpec {
                     if i > 0 {
                         out.push(b':');
                     }
-                    let group = if i < 4 { (v >> (i * 16)) as u16 } else { (w >> ((i - 4) * 16)) as u16 };
+                    let group = if i < 4 {
+                        (v >> (i * 16)) as u16
+                    } else {
+                        (w >> ((i - 4) * 16)) as u16
+                    };
                     push_hex_unpadded(group, out);
                 }
             }
@@ -198,7 +236,13 @@ fn round_to(x: f64, precision: usize) -> f64 {
 pub fn push_python_float(x: f64, out: &mut Vec<u8>) {
     use std::io::Write;
     if !x.is_finite() {
-        out.extend_from_slice(if x.is_nan() { b"nan" } else if x > 0.0 { b"inf" } else { b"-inf" });
+        out.extend_from_slice(if x.is_nan() {
+            b"nan"
+        } else if x > 0.0 {
+            b"inf"
+        } else {
+            b"-inf"
+        });
         return;
     }
     let abs = x.abs();
@@ -207,7 +251,12 @@ pub fn push_python_float(x: f64, out: &mut Vec<u8>) {
         let s = format!("{x:e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
         let exp: i32 = exp.parse().unwrap_or(0);
-        let _ = write!(out, "{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+        let _ = write!(
+            out,
+            "{mant}e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        );
         return;
     }
     let _ = write!(out, "{x}");
@@ -229,11 +278,21 @@ mod tests {
     #[test]
     fn parse_forms() {
         assert_eq!(RandomSpec::parse("IPv4").unwrap(), RandomSpec::Ipv4);
-        assert_eq!(RandomSpec::parse("integer[-5:5]").unwrap(), RandomSpec::Integer { lo: -5, hi: 5 });
-        assert_eq!(RandomSpec::parse("integer[1:3]junk").unwrap(), RandomSpec::Integer { lo: 1, hi: 3 });
+        assert_eq!(
+            RandomSpec::parse("integer[-5:5]").unwrap(),
+            RandomSpec::Integer { lo: -5, hi: 5 }
+        );
+        assert_eq!(
+            RandomSpec::parse("integer[1:3]junk").unwrap(),
+            RandomSpec::Integer { lo: 1, hi: 3 }
+        );
         assert_eq!(
             RandomSpec::parse("float[1.000:2]").unwrap(),
-            RandomSpec::Float { lo: 1.0, hi: 2.0, precision: 3 }
+            RandomSpec::Float {
+                lo: 1.0,
+                hi: 2.0,
+                precision: 3
+            }
         );
         assert_eq!(RandomSpec::parse("string(0)").unwrap(), RandomSpec::Str(0));
         assert_eq!(RandomSpec::parse("hex(4)").unwrap(), RandomSpec::Hex(4));
@@ -241,10 +300,22 @@ mod tests {
             RandomSpec::parse(r#"list["a", 3]"#).unwrap(),
             RandomSpec::List(vec!["a".into(), "3".into()])
         );
-        for bad in ["integer[5]", "integer[5:1]", "float[a:b]", "list[]", "list[1", "nope", "string(x)"] {
+        for bad in [
+            "integer[5]",
+            "integer[5:1]",
+            "float[a:b]",
+            "list[]",
+            "list[1",
+            "nope",
+            "string(x)",
+        ] {
             assert!(RandomSpec::parse(bad).is_err(), "{bad}");
         }
-        assert!(RandomSpec::parse("integer[5]").unwrap_err().contains("integer[lo:hi]"));
+        assert!(
+            RandomSpec::parse("integer[5]")
+                .unwrap_err()
+                .contains("integer[lo:hi]")
+        );
     }
 
     #[test]
@@ -258,22 +329,38 @@ mod tests {
             let v6 = render(&RandomSpec::Ipv6, seed);
             let groups: Vec<&str> = v6.split(':').collect();
             assert_eq!(groups.len(), 8);
-            assert!(groups.iter().all(|g| (1..=4).contains(&g.len()) && u16::from_str_radix(g, 16).is_ok()));
+            assert!(
+                groups
+                    .iter()
+                    .all(|g| (1..=4).contains(&g.len()) && u16::from_str_radix(g, 16).is_ok())
+            );
             assert!(groups.iter().all(|g| g.len() == 1 || !g.starts_with('0')));
 
             let mac = render(&RandomSpec::Mac, seed);
             assert_eq!(mac.len(), 17);
-            assert!(mac.split(':').all(|g| g.len() == 2 && u8::from_str_radix(g, 16).is_ok()));
+            assert!(
+                mac.split(':')
+                    .all(|g| g.len() == 2 && u8::from_str_radix(g, 16).is_ok())
+            );
 
             let guid = render(&RandomSpec::Guid, seed);
             let lens: Vec<usize> = guid.split('-').map(str::len).collect();
             assert_eq!(lens, [8, 4, 4, 4, 12]);
             assert_eq!(&guid[14..15], "4");
 
-            let i: i64 = render(&RandomSpec::Integer { lo: -3, hi: 3 }, seed).parse().unwrap();
+            let i: i64 = render(&RandomSpec::Integer { lo: -3, hi: 3 }, seed)
+                .parse()
+                .unwrap();
             assert!((-3..=3).contains(&i));
 
-            let f = render(&RandomSpec::Float { lo: -3.0, hi: 3.0, precision: 1 }, seed);
+            let f = render(
+                &RandomSpec::Float {
+                    lo: -3.0,
+                    hi: 3.0,
+                    precision: 1,
+                },
+                seed,
+            );
             let fv: f64 = f.parse().unwrap();
             assert!((-3.0..=3.0).contains(&fv));
             assert_eq!(f.split('.').nth(1).unwrap().len(), 1, "{f}");

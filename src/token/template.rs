@@ -38,9 +38,18 @@ impl Template {
     /// Splits `text` for `tokens`, falling back to the one-by-one path when the split cannot be
     /// proven equivalent on every probe round.
     pub fn build(text: &str, tokens: &[Token], probes: &Probes) -> Template {
-        let slow = Template { text: text.to_string(), pieces: Vec::new(), used: Vec::new(), slow: true };
-        let Some(first) = probes.values.first() else { return slow };
-        let Some(pieces) = split(text, tokens, first) else { return slow };
+        let slow = Template {
+            text: text.to_string(),
+            pieces: Vec::new(),
+            used: Vec::new(),
+            slow: true,
+        };
+        let Some(first) = probes.values.first() else {
+            return slow;
+        };
+        let Some(pieces) = split(text, tokens, first) else {
+            return slow;
+        };
         let mut used: Vec<usize> = Vec::new();
         for p in &pieces {
             if let Piece::Slot { token, post } = p {
@@ -50,7 +59,12 @@ impl Template {
         }
         used.sort_unstable();
         used.dedup();
-        let tpl = Template { text: text.to_string(), pieces, used, slow: false };
+        let tpl = Template {
+            text: text.to_string(),
+            pieces,
+            used,
+            slow: false,
+        };
         let mut fast = Vec::new();
         let mut scratch = String::new();
         for round in &probes.values {
@@ -83,12 +97,20 @@ impl Template {
     }
 
     /// Renders with the values of `used()` already in `values` (indexed by token).
-    pub fn render_fast(&self, tokens: &[Token], values: &[Vec<u8>], out: &mut Vec<u8>, scratch: &mut String) {
+    pub fn render_fast(
+        &self,
+        tokens: &[Token],
+        values: &[Vec<u8>],
+        out: &mut Vec<u8>,
+        scratch: &mut String,
+    ) {
         let bytes = self.text.as_bytes();
         for piece in &self.pieces {
             match piece {
                 Piece::Lit(s, e) => out.extend_from_slice(&bytes[*s..*e]),
-                Piece::Slot { token, post } if post.is_empty() => out.extend_from_slice(&values[*token]),
+                Piece::Slot { token, post } if post.is_empty() => {
+                    out.extend_from_slice(&values[*token])
+                }
                 Piece::Slot { token, post } => {
                     scratch.clear();
                     scratch.push_str(&String::from_utf8_lossy(&values[*token]));
@@ -105,7 +127,11 @@ impl Template {
 
 /// Eventgen's semantics: each token in order finds all its matches on the current text; if
 /// there is one, one value is drawn (`value(token, buf)`) and put at every match.
-pub fn render_slow(text: &str, tokens: &[Token], mut value: impl FnMut(usize, &mut Vec<u8>)) -> String {
+pub fn render_slow(
+    text: &str,
+    tokens: &[Token],
+    mut value: impl FnMut(usize, &mut Vec<u8>),
+) -> String {
     let mut current = text.to_string();
     let mut buf = Vec::new();
     for (t, token) in tokens.iter().enumerate() {
@@ -163,7 +189,10 @@ fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>>
         let mut in_slots: Vec<usize> = Vec::new();
         let mut ok = true;
         token.regex.for_each_match(&concrete, |(ms, me), (rs, re)| {
-            let Some(i) = spans.iter().position(|&(s, e)| s <= ms && me <= e && (ms < e || ms == s)) else {
+            let Some(i) = spans
+                .iter()
+                .position(|&(s, e)| s <= ms && me <= e && (ms < e || ms == s))
+            else {
                 ok = false;
                 return;
             };
@@ -187,7 +216,10 @@ fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>>
                         if cs > at {
                             next.push(Piece::Lit(at, cs));
                         }
-                        next.push(Piece::Slot { token: k, post: Vec::new() });
+                        next.push(Piece::Slot {
+                            token: k,
+                            post: Vec::new(),
+                        });
                         at = ce;
                     }
                     if at < e {
@@ -249,7 +281,10 @@ mod tests {
     #[test]
     fn chain_into_earlier_value_uses_post_step() {
         // Token 1 also matches the time inside the text token 0 produces.
-        let tokens = [tok(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"), tok(r"\d{2}:\d{2}:\d{2}")];
+        let tokens = [
+            tok(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
+            tok(r"\d{2}:\d{2}:\d{2}"),
+        ];
         let p = probes(&[
             &["2024-01-02 03:04:05", "11:11:11"],
             &["1999-12-31 23:59:59", "00:00:00"],
@@ -269,7 +304,9 @@ mod tests {
         let p = probes(&[&["b", "Z"], &["x", "Z"]]);
         let t = Template::build("a@c", &tokens, &p);
         assert!(t.is_slow());
-        let s = render_slow("a@c", &tokens, |t, out| out.extend_from_slice(if t == 0 { b"b" } else { b"Z" }));
+        let s = render_slow("a@c", &tokens, |t, out| {
+            out.extend_from_slice(if t == 0 { b"b" } else { b"Z" })
+        });
         assert_eq!(s, "aZ");
     }
 
