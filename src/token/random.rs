@@ -225,10 +225,17 @@ fn push_hex_unpadded(v: u16, out: &mut Vec<u8>) {
     }
 }
 
-/// Python's `round(x, n)`: correctly rounded to `n` decimals (via exact decimal formatting).
+/// Python's `round(x, n)`: correctly rounded to `n` decimals (via exact decimal formatting
+/// into a stack buffer, so the hot path does not allocate).
 fn round_to(x: f64, precision: usize) -> f64 {
-    let s = format!("{x:.precision$}");
-    s.parse().unwrap_or(x)
+    use std::io::Write;
+    let mut buf = [0u8; 400];
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    if write!(cur, "{x:.precision$}").is_err() {
+        return x;
+    }
+    let len = cur.position() as usize;
+    std::str::from_utf8(&buf[..len]).ok().and_then(|s| s.parse().ok()).unwrap_or(x)
 }
 
 /// Python's `str(float)`: shortest round-trip digits, `.0` for integral values, exponent
