@@ -131,7 +131,9 @@ pub fn raw_query(meta: &BatchMeta) -> String {
 fn percent_encode(v: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in v.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        // Unreserved characters and the sub-delimiters a query value may hold as they are
+        // (RFC 3986 §3.4); some HEC servers do not decode `%3A` or `%2F` in the query.
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':' | b'/' | b'@' | b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b';') {
             out.push(b as char);
         } else {
             out.push('%');
@@ -233,7 +235,7 @@ mod tests {
         b.add_batch(&b2, &mut |p| out.push(p));
         out.extend(b.take());
         assert_eq!(bodies(&out), ["l1\nl2\nl1\nl2\n", "l3\n"]);
-        assert_eq!(out[0].query.as_deref(), Some("host=h%201&source=%2Fvar%2Flog&sourcetype=st"));
+        assert_eq!(out[0].query.as_deref(), Some("host=h%201&source=/var/log&sourcetype=st"));
         assert_eq!(out[1].query.as_deref(), Some("host=h2"));
     }
 }
