@@ -22,7 +22,10 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: impl Into<PathBuf>, line: u32) -> Self {
-        Location { file: file.into(), line }
+        Location {
+            file: file.into(),
+            line,
+        }
     }
 }
 
@@ -47,7 +50,10 @@ impl Problem {
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
-        Problem { severity: Severity::Warning, ..Problem::error(message) }
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(message)
+        }
     }
 
     pub fn at(mut self, file: &Path, line: u32) -> Self {

@@ -19,7 +19,14 @@ fn splitmix64(state: &mut u64) -> u64 {
 impl Rng {
     pub fn seed(seed: u64) -> Rng {
         let mut st = seed;
-        Rng { s: [splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st)] }
+        Rng {
+            s: [
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+            ],
+        }
     }
 
     /// A generator seeded from the operating system's entropy.

@@ -18,7 +18,12 @@ use hec_server::{Action, HecServer};
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 
 fn server_cfg(port: u16) -> ServerConfig {
-    ServerConfig { tls: false, address: "127.0.0.1".into(), port, token: TOKEN.into() }
+    ServerConfig {
+        tls: false,
+        address: "127.0.0.1".into(),
+        port,
+        token: TOKEN.into(),
+    }
 }
 
 fn config(ports: &[u16]) -> HecConfig {
@@ -36,10 +41,23 @@ fn batches(events: &[String], per: usize, endpoint: Endpoint) -> Vec<Batch> {
     events
         .chunks(per)
         .map(|chunk| {
-            let mut b = Batch::default();
-            b.meta = BatchMeta { host: "web-01".into(), source: "/var/log/app.log".into(), sourcetype: "app".into(), index: "main".into() };
+            let mut b = Batch {
+                meta: BatchMeta {
+                    host: "web-01".into(),
+                    source: "/var/log/app.log".into(),
+                    sourcetype: "app".into(),
+                    index: "main".into(),
+                },
+                ..Batch::default()
+            };
             for (i, t) in chunk.iter().enumerate() {
-                let meta = EventMeta { time: 1_700_000_000_000_000 + i as i64 * 1000, host: "web-01", source: "/var/log/app.log", sourcetype: "app", index: "main" };
+                let meta = EventMeta {
+                    time: 1_700_000_000_000_000 + i as i64 * 1000,
+                    host: "web-01",
+                    source: "/var/log/app.log",
+                    sourcetype: "app",
+                    index: "main",
+                };
                 match endpoint {
                     Endpoint::Event => encode_event(&meta, t.as_bytes(), &mut b.bytes),
                     Endpoint::Raw => {
@@ -55,7 +73,14 @@ fn batches(events: &[String], per: usize, endpoint: Endpoint) -> Vec<Batch> {
 }
 
 /// Writes every event and finishes; returns the sink's summary result and stats.
-fn run(config: HecConfig, events: &[String], per: usize) -> (Result<Option<String>, std::io::Error>, eventgen::output::hec::StatsSnapshot) {
+fn run(
+    config: HecConfig,
+    events: &[String],
+    per: usize,
+) -> (
+    Result<Option<String>, std::io::Error>,
+    eventgen::output::hec::StatsSnapshot,
+) {
     let endpoint = config.endpoint;
     let mut sink = HecSink::new(config).unwrap();
     let stats = sink.stats();
@@ -90,15 +115,32 @@ fn delivers_everything_once_with_metadata_channel_and_keep_alive() {
     assert_eq!(first["index"], "main");
     assert!(first["time"].as_f64().unwrap() >= 1_700_000_000.0);
     let reqs = srv.requests();
-    assert!(reqs.len() > 10, "payload limit cuts requests: {}", reqs.len());
+    assert!(
+        reqs.len() > 10,
+        "payload limit cuts requests: {}",
+        reqs.len()
+    );
     for r in &reqs {
         assert!(r.body.len() <= 2000);
         assert_eq!(r.path, "/services/collector/event");
-        assert_eq!(r.header("Authorization"), Some(format!("Splunk {TOKEN}").as_str()));
-        assert_eq!(r.header("X-Splunk-Request-Channel").map(|c| c.len()), Some(36));
+        assert_eq!(
+            r.header("Authorization"),
+            Some(format!("Splunk {TOKEN}").as_str())
+        );
+        assert_eq!(
+            r.header("X-Splunk-Request-Channel").map(|c| c.len()),
+            Some(36)
+        );
     }
-    let channels: std::collections::HashSet<_> = reqs.iter().filter_map(|r| r.header("X-Splunk-Request-Channel")).collect();
-    assert!(channels.len() <= 4, "one channel per sender: {}", channels.len());
+    let channels: std::collections::HashSet<_> = reqs
+        .iter()
+        .filter_map(|r| r.header("X-Splunk-Request-Channel"))
+        .collect();
+    assert!(
+        channels.len() <= 4,
+        "one channel per sender: {}",
+        channels.len()
+    );
 }
 
 #[test]
@@ -112,7 +154,10 @@ fn raw_endpoint_and_gzip() {
     r.unwrap();
     assert_eq!(srv.texts(), sorted(events));
     let e = &srv.events()[0];
-    assert_eq!((e["host"].as_str(), e["source"].as_str()), (Some("web-01"), Some("/var/log/app.log")));
+    assert_eq!(
+        (e["host"].as_str(), e["source"].as_str()),
+        (Some("web-01"), Some("/var/log/app.log"))
+    );
     for r in srv.requests() {
         assert_eq!(r.path, "/services/collector/raw");
         assert_eq!(r.header("Content-Encoding"), Some("gzip"));
@@ -122,7 +167,10 @@ fn raw_endpoint_and_gzip() {
 #[test]
 fn acks_resend_what_is_never_acknowledged() {
     // Id 0 of every channel is never acknowledged; all others are, after 200 ms.
-    let srv = HecServer::start_with_acks(|_| Action::Accept, |id, age| id != 0 && age >= Duration::from_millis(200));
+    let srv = HecServer::start_with_acks(
+        |_| Action::Accept,
+        |id, age| id != 0 && age >= Duration::from_millis(200),
+    );
     let events = texts(400);
     let mut cfg = config(&[srv.port]);
     cfg.ack = true;
@@ -135,10 +183,21 @@ fn acks_resend_what_is_never_acknowledged() {
     for t in &got {
         *counts.entry(t.as_str()).or_default() += 1;
     }
-    assert!(events.iter().all(|e| counts.get(e.as_str()).copied().unwrap_or(0) >= 1), "nothing lost");
+    assert!(
+        events
+            .iter()
+            .all(|e| counts.get(e.as_str()).copied().unwrap_or(0) >= 1),
+        "nothing lost"
+    );
     let duplicates = got.len() - events.len();
-    assert!(stats.resent > 0, "the never-acknowledged requests were resent");
-    assert_eq!(duplicates as u64, stats.resent, "duplicates are exactly the resent events");
+    assert!(
+        stats.resent > 0,
+        "the never-acknowledged requests were resent"
+    );
+    assert_eq!(
+        duplicates as u64, stats.resent,
+        "duplicates are exactly the resent events"
+    );
     assert_eq!(stats.acknowledged, 400);
     assert!(srv.state.ack_polls.load(Ordering::SeqCst) > 0);
 }
@@ -177,9 +236,17 @@ fn server_down_at_first_then_up() {
     while stats.snapshot().retried == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(stats.snapshot().retried > 0, "connection refused was retried");
-    let srv = HecServer::start_on(port, Arc::new(|_: &hec_server::Request| Action::Accept), None);
-    sink.finish(Instant::now() + Duration::from_secs(30)).unwrap();
+    assert!(
+        stats.snapshot().retried > 0,
+        "connection refused was retried"
+    );
+    let srv = HecServer::start_on(
+        port,
+        Arc::new(|_: &hec_server::Request| Action::Accept),
+        None,
+    );
+    sink.finish(Instant::now() + Duration::from_secs(30))
+        .unwrap();
     assert_eq!(srv.texts(), sorted(events));
     assert_eq!(stats.snapshot().sent, 200);
 }
@@ -188,7 +255,11 @@ fn server_down_at_first_then_up() {
 fn mirror_pair_with_one_failing_for_a_while() {
     let good = HecServer::start(|_| Action::Accept);
     let flaky = HecServer::start(|r| {
-        if r.n < 4 { Action::Reply(503, r#"{"text":"Server is busy","code":9}"#.into()) } else { Action::Accept }
+        if r.n < 4 {
+            Action::Reply(503, r#"{"text":"Server is busy","code":9}"#.into())
+        } else {
+            Action::Accept
+        }
     });
     let events = texts(300);
     let mut cfg = config(&[good.port, flaky.port]);
@@ -204,18 +275,29 @@ fn mirror_pair_with_one_failing_for_a_while() {
 #[test]
 fn roundrobin_moves_work_off_a_dead_token_server() {
     let good = HecServer::start(|_| Action::Accept);
-    let bad = HecServer::start(|_| Action::Reply(403, r#"{"text":"Invalid token","code":4}"#.into()));
+    let bad =
+        HecServer::start(|_| Action::Reply(403, r#"{"text":"Invalid token","code":4}"#.into()));
     let events = texts(300);
     let (r, stats) = run(config(&[bad.port, good.port]), &events, 30);
     r.unwrap();
     assert_eq!(good.texts(), sorted(events));
-    assert!(bad.requests().len() <= 4, "no retry storm: {}", bad.requests().len());
+    assert!(
+        bad.requests().len() <= 4,
+        "no retry storm: {}",
+        bad.requests().len()
+    );
     assert_eq!(stats.failed, 0);
 }
 
 #[test]
 fn too_large_requests_are_split() {
-    let srv = HecServer::start(|r| if r.events() > 5 { Action::Reply(413, "too big".into()) } else { Action::Accept });
+    let srv = HecServer::start(|r| {
+        if r.events() > 5 {
+            Action::Reply(413, "too big".into())
+        } else {
+            Action::Accept
+        }
+    });
     let events = texts(200);
     let mut cfg = config(&[srv.port]);
     cfg.max_payload = 100_000;
@@ -229,7 +311,11 @@ fn too_large_requests_are_split() {
 #[test]
 fn other_client_errors_drop_and_count() {
     let srv = HecServer::start(|r| {
-        if r.n == 0 { Action::Reply(400, r#"{"text":"Incorrect index","code":7}"#.into()) } else { Action::Accept }
+        if r.n == 0 {
+            Action::Reply(400, r#"{"text":"Incorrect index","code":7}"#.into())
+        } else {
+            Action::Accept
+        }
     });
     let events = texts(100);
     let mut cfg = config(&[srv.port]);
@@ -271,19 +357,34 @@ fn token_error_is_fatal_and_quick() {
     assert!(err.contains("refused the token"), "{err}");
     assert!(!err.contains(TOKEN));
     assert!(stats.snapshot().fatal);
-    assert!(started.elapsed() < Duration::from_secs(5), "quick: {:?}", started.elapsed());
-    assert!(calls.load(Ordering::SeqCst) <= 4, "no retry storm: {}", calls.load(Ordering::SeqCst));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "quick: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        calls.load(Ordering::SeqCst) <= 4,
+        "no retry storm: {}",
+        calls.load(Ordering::SeqCst)
+    );
 }
 
 #[test]
 fn deadline_reports_what_was_not_delivered() {
-    let srv = HecServer::start(|_| Action::Reply(503, r#"{"text":"Server is busy","code":9}"#.into()));
+    let srv =
+        HecServer::start(|_| Action::Reply(503, r#"{"text":"Server is busy","code":9}"#.into()));
     let mut sink = HecSink::new(config(&[srv.port])).unwrap();
     for b in batches(&texts(50), 50, Endpoint::Event) {
         sink.write(&b).unwrap();
     }
     let started = Instant::now();
-    let err = sink.finish(Instant::now() + Duration::from_millis(800)).unwrap_err().to_string();
-    assert!(started.elapsed() < Duration::from_secs(3), "finish respects its deadline");
+    let err = sink
+        .finish(Instant::now() + Duration::from_millis(800))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "finish respects its deadline"
+    );
     assert!(err.contains("not delivered 50"), "{err}");
 }

@@ -55,16 +55,27 @@ impl Receiver {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let dir = std::env::temp_dir().join(format!("eventgen-tenzir-{}-{port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("eventgen-tenzir-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("events.ndjson");
         let child = Command::new(tool())
-            .args([port.to_string(), TOKEN.to_string(), out.display().to_string(), extra.to_string()])
+            .args([
+                port.to_string(),
+                TOKEN.to_string(),
+                out.display().to_string(),
+                extra.to_string(),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
             .expect("start hec-receiver");
-        let mut r = Receiver { child, port, out, _dir: TempDir(dir) };
+        let mut r = Receiver {
+            child,
+            port,
+            out,
+            _dir: TempDir(dir),
+        };
         // The first run installs Tenzir (1-2 minutes); later ones listen within seconds.
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
@@ -74,7 +85,10 @@ impl Receiver {
             if let Ok(Some(status)) = r.child.try_wait() {
                 panic!("hec-receiver exited early: {status}");
             }
-            assert!(Instant::now() < deadline, "hec-receiver did not listen on {port} in time");
+            assert!(
+                Instant::now() < deadline,
+                "hec-receiver did not listen on {port} in time"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         r
@@ -82,11 +96,18 @@ impl Receiver {
 
     fn lines(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// Waits (bounded) until `n` events were written, then a moment longer to catch extras.
-    fn wait_for(&self, n: usize, count: impl Fn(&[serde_json::Value]) -> usize) -> Vec<serde_json::Value> {
+    fn wait_for(
+        &self,
+        n: usize,
+        count: impl Fn(&[serde_json::Value]) -> usize,
+    ) -> Vec<serde_json::Value> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while count(&self.lines()) < n && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
@@ -104,24 +125,48 @@ impl Drop for Receiver {
 }
 
 fn config(port: u16, token: &str) -> HecConfig {
-    let mut c = HecConfig::with_servers(vec![ServerConfig { tls: false, address: "127.0.0.1".into(), port, token: token.into() }]);
+    let mut c = HecConfig::with_servers(vec![ServerConfig {
+        tls: false,
+        address: "127.0.0.1".into(),
+        port,
+        token: token.into(),
+    }]);
     c.timeout = Duration::from_secs(10);
     c
 }
 
 fn texts(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("tenzir event {i:05} \"quoted\" \\ tab\there")).collect()
+    (0..n)
+        .map(|i| format!("tenzir event {i:05} \"quoted\" \\ tab\there"))
+        .collect()
 }
 
-fn send(config: HecConfig, events: &[String], per: usize) -> (std::io::Result<Option<String>>, StatsSnapshot) {
+fn send(
+    config: HecConfig,
+    events: &[String],
+    per: usize,
+) -> (std::io::Result<Option<String>>, StatsSnapshot) {
     let endpoint = config.endpoint;
     let mut sink = HecSink::new(config).unwrap();
     let stats = sink.stats();
     for chunk in events.chunks(per) {
-        let mut b = Batch::default();
-        b.meta = BatchMeta { host: "web-01".into(), source: "/var/log/t.log".into(), sourcetype: "tenzir:test".into(), index: "main".into() };
+        let mut b = Batch {
+            meta: BatchMeta {
+                host: "web-01".into(),
+                source: "/var/log/t.log".into(),
+                sourcetype: "tenzir:test".into(),
+                index: "main".into(),
+            },
+            ..Batch::default()
+        };
         for t in chunk {
-            let meta = EventMeta { time: 1_614_834_367_123_000, host: "web-01", source: "/var/log/t.log", sourcetype: "tenzir:test", index: "main" };
+            let meta = EventMeta {
+                time: 1_614_834_367_123_000,
+                host: "web-01",
+                source: "/var/log/t.log",
+                sourcetype: "tenzir:test",
+                index: "main",
+            };
             match endpoint {
                 Endpoint::Event => encode_event(&meta, t.as_bytes(), &mut b.bytes),
                 Endpoint::Raw => {
@@ -139,7 +184,10 @@ fn send(config: HecConfig, events: &[String], per: usize) -> (std::io::Result<Op
 }
 
 fn event_texts(lines: &[serde_json::Value]) -> Vec<String> {
-    let mut t: Vec<String> = lines.iter().map(|l| l["event"].as_str().unwrap_or_default().to_string()).collect();
+    let mut t: Vec<String> = lines
+        .iter()
+        .map(|l| l["event"].as_str().unwrap_or_default().to_string())
+        .collect();
     t.sort();
     t
 }
@@ -157,13 +205,23 @@ fn check_exact(extra: &str, cfg: impl Fn(&mut HecConfig), n: usize) -> StatsSnap
     let (res, stats) = send(c, &events, 64);
     res.unwrap();
     let lines = r.wait_for(n, |l| l.len());
-    assert_eq!(event_texts(&lines), sorted(events), "exactly the events sent ({extra})");
+    assert_eq!(
+        event_texts(&lines),
+        sorted(events),
+        "exactly the events sent ({extra})"
+    );
     let first = &lines[0];
     assert_eq!(first["host"], "web-01");
     assert_eq!(first["source"], "/var/log/t.log");
     assert_eq!(first["sourcetype"], "tenzir:test");
     assert_eq!(first["index"], "main");
-    assert!(first["time"].as_str().unwrap_or_default().starts_with("2021-03-04T05:06:07.12"), "{first}");
+    assert!(
+        first["time"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2021-03-04T05:06:07.12"),
+        "{first}"
+    );
     stats
 }
 
@@ -177,7 +235,11 @@ fn tenzir_event_endpoint_plain_gzip_and_small_payloads() {
     assert_eq!(s.sent, 1000);
     check_exact("", |c| c.gzip = true, 1000);
     let s = check_exact("", |c| c.max_payload = 300, 500);
-    assert!(s.requests >= 250, "small payload limit forces many requests: {}", s.requests);
+    assert!(
+        s.requests >= 250,
+        "small payload limit forces many requests: {}",
+        s.requests
+    );
 }
 
 #[test]
@@ -199,7 +261,11 @@ fn tenzir_raw_endpoint() {
             .iter()
             .flat_map(|l| {
                 let body = base64_decode(l["raw"].as_str().unwrap_or_default());
-                String::from_utf8(body).unwrap().lines().map(str::to_string).collect::<Vec<_>>()
+                String::from_utf8(body)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
             })
             .collect()
     };
@@ -220,7 +286,11 @@ fn tenzir_overloaded_still_delivers_everything() {
     let s = check_exact(", max_connections=1", |c| c.max_payload = 2000, 2000);
     eprintln!("max_connections=1: {s}");
     // Two requests per 3 s get through, so use large payloads to keep the test short.
-    let s = check_exact(", ack=true, max_pending_acks=2, ack_timeout=3s", |c| c.max_payload = 40_000, 2000);
+    let s = check_exact(
+        ", ack=true, max_pending_acks=2, ack_timeout=3s",
+        |c| c.max_payload = 40_000,
+        2000,
+    );
     eprintln!("max_pending_acks=2: {s}");
     assert!(s.retried > 0, "the receiver answered 503 and we retried");
 }
@@ -236,15 +306,28 @@ fn tenzir_wrong_token_ends_with_a_clear_error() {
     let started = Instant::now();
     let mut b = Batch::default();
     for t in texts(10) {
-        let meta = EventMeta { time: 0, host: "h", source: "s", sourcetype: "st", index: "main" };
+        let meta = EventMeta {
+            time: 0,
+            host: "h",
+            source: "s",
+            sourcetype: "st",
+            index: "main",
+        };
         encode_event(&meta, t.as_bytes(), &mut b.bytes);
         b.ends.push(b.bytes.len() as u32);
     }
     let _ = sink.write(&b);
-    let err = sink.finish(Instant::now() + Duration::from_secs(30)).unwrap_err().to_string();
+    let err = sink
+        .finish(Instant::now() + Duration::from_secs(30))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("refused the token"), "{err}");
     assert!(!err.contains("ffffffff"));
-    assert!(started.elapsed() < Duration::from_secs(10), "no hang: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hang: {:?}",
+        started.elapsed()
+    );
     assert!(r.lines().is_empty());
 }
 

@@ -30,13 +30,34 @@ use crate::timing::Tz;
 
 /// Keys the three outputs read, with a one-line description (for the registry and spec).
 pub const KEYS: &[(&str, &str)] = &[
-    ("syslogDestinationHost", "syslogout: UDP destination host (default 127.0.0.1)"),
-    ("syslogDestinationPort", "syslogout: UDP destination port (default 1514)"),
-    ("syslogAddHeader", "syslogout: add an RFC 3164 header \"Mmm dd HH:MM:SS host\" (default false)"),
-    ("tcpDestinationHost", "tcpout: destination host (default 127.0.0.1)"),
-    ("tcpDestinationPort", "tcpout: destination port (default 3333)"),
-    ("udpDestinationHost", "udpout: destination host (default 127.0.0.1)"),
-    ("udpDestinationPort", "udpout: destination port (default 3333)"),
+    (
+        "syslogDestinationHost",
+        "syslogout: UDP destination host (default 127.0.0.1)",
+    ),
+    (
+        "syslogDestinationPort",
+        "syslogout: UDP destination port (default 1514)",
+    ),
+    (
+        "syslogAddHeader",
+        "syslogout: add an RFC 3164 header \"Mmm dd HH:MM:SS host\" (default false)",
+    ),
+    (
+        "tcpDestinationHost",
+        "tcpout: destination host (default 127.0.0.1)",
+    ),
+    (
+        "tcpDestinationPort",
+        "tcpout: destination port (default 3333)",
+    ),
+    (
+        "udpDestinationHost",
+        "udpout: destination host (default 127.0.0.1)",
+    ),
+    (
+        "udpDestinationPort",
+        "udpout: destination port (default 3333)",
+    ),
 ];
 
 /// Largest UDP payload over IPv4 (65535 - 8 byte UDP header - 20 byte IP header).
@@ -47,7 +68,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A write that makes no progress for this long counts as a broken connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// Appends one syslog message: `<14>`, with `header` the RFC 3164 `Mmm dd HH:MM:SS host `
 /// (event time in the host's local zone, event host), then the text without trailing
@@ -59,7 +82,11 @@ pub fn encode_syslog(meta: &EventMeta<'_>, raw: &[u8], header: bool, out: &mut V
         out.extend_from_slice(MONTHS[t.month0() as usize].as_bytes());
         let day = t.day();
         out.push(b' ');
-        out.push(if day < 10 { b' ' } else { b'0' + (day / 10) as u8 });
+        out.push(if day < 10 {
+            b' '
+        } else {
+            b'0' + (day / 10) as u8
+        });
         out.push(b'0' + (day % 10) as u8);
         out.push(b' ');
         for (i, v) in [t.hour(), t.minute(), t.second()].into_iter().enumerate() {
@@ -84,19 +111,33 @@ pub struct Destination {
 }
 
 impl Destination {
-    fn build(settings: &Settings, stanza: &str, keys: (&str, &str), default_port: u16) -> Result<Destination, Vec<Problem>> {
-        let host = settings.value(keys.0).map(str::trim).filter(|h| !h.is_empty()).unwrap_or("127.0.0.1");
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    fn build(
+        settings: &Settings,
+        stanza: &str,
+        keys: (&str, &str),
+        default_port: u16,
+    ) -> Result<Destination, Vec<Problem>> {
+        let host = settings
+            .value(keys.0)
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .unwrap_or("127.0.0.1");
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let port = match settings.get(keys.1) {
             None => default_port,
             Some(s) if s.value.trim().is_empty() => default_port,
             Some(s) => match s.value.trim().parse::<u16>() {
                 Ok(p) if p > 0 => p,
                 _ => {
-                    return Err(vec![Problem::error(format!("expected a port 1 to 65535, got {:?}", s.value))
-                        .located(&s.location)
-                        .stanza(stanza)
-                        .key(keys.1)]);
+                    return Err(vec![
+                        Problem::error(format!("expected a port 1 to 65535, got {:?}", s.value))
+                            .located(&s.location)
+                            .stanza(stanza)
+                            .key(keys.1),
+                    ]);
                 }
             },
         };
@@ -104,7 +145,11 @@ impl Destination {
     }
 
     fn name(&self) -> String {
-        if self.host.contains(':') { format!("[{}]:{}", self.host, self.port) } else { format!("{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -118,9 +163,16 @@ pub struct SyslogConfig {
 
 impl SyslogConfig {
     pub fn build(settings: &Settings, stanza: &str) -> Result<SyslogConfig, Vec<Problem>> {
-        let dest = Destination::build(settings, stanza, ("syslogDestinationHost", "syslogDestinationPort"), 1514)?;
+        let dest = Destination::build(
+            settings,
+            stanza,
+            ("syslogDestinationHost", "syslogDestinationPort"),
+            1514,
+        )?;
         // Eventgen's truthiness: only 0, false, False (and empty) are false.
-        let header = settings.value("syslogAddHeader").is_some_and(|v| !matches!(v.trim(), "" | "0" | "false" | "False"));
+        let header = settings
+            .value("syslogAddHeader")
+            .is_some_and(|v| !matches!(v.trim(), "" | "0" | "false" | "False"));
         Ok(SyslogConfig { dest, header })
     }
 }
@@ -133,7 +185,14 @@ pub struct TcpConfig {
 
 impl TcpConfig {
     pub fn build(settings: &Settings, stanza: &str) -> Result<TcpConfig, Vec<Problem>> {
-        Ok(TcpConfig { dest: Destination::build(settings, stanza, ("tcpDestinationHost", "tcpDestinationPort"), 3333)? })
+        Ok(TcpConfig {
+            dest: Destination::build(
+                settings,
+                stanza,
+                ("tcpDestinationHost", "tcpDestinationPort"),
+                3333,
+            )?,
+        })
     }
 }
 
@@ -145,7 +204,14 @@ pub struct UdpConfig {
 
 impl UdpConfig {
     pub fn build(settings: &Settings, stanza: &str) -> Result<UdpConfig, Vec<Problem>> {
-        Ok(UdpConfig { dest: Destination::build(settings, stanza, ("udpDestinationHost", "udpDestinationPort"), 3333)? })
+        Ok(UdpConfig {
+            dest: Destination::build(
+                settings,
+                stanza,
+                ("udpDestinationHost", "udpDestinationPort"),
+                3333,
+            )?,
+        })
     }
 }
 
@@ -189,8 +255,17 @@ impl DatagramSink {
         let addr = (dest.host.as_str(), dest.port)
             .to_socket_addrs()?
             .next()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{what}: {} resolves to nothing", dest.name())))?;
-        let local = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{what}: {} resolves to nothing", dest.name()),
+                )
+            })?;
+        let local = if addr.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
         let socket = UdpSocket::bind(local)?;
         socket.connect(addr)?;
         Ok(DatagramSink {
@@ -233,9 +308,15 @@ impl DatagramSink {
             Err(e) => {
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
                 let now = Instant::now();
-                if self.last_error_log.is_none_or(|t| now.duration_since(t) >= WAIT_WARN_EVERY) {
+                if self
+                    .last_error_log
+                    .is_none_or(|t| now.duration_since(t) >= WAIT_WARN_EVERY)
+                {
                     self.last_error_log = Some(now);
-                    log::warn(format_args!("{} {}: send failed: {e}", self.what, self.name));
+                    log::warn(format_args!(
+                        "{} {}: send failed: {e}",
+                        self.what, self.name
+                    ));
                 }
             }
         }
@@ -316,7 +397,7 @@ impl TcpSink {
             return false;
         }
         let mut b = [0u8; 1];
-        let open = match (&*conn).peek(&mut b) {
+        let open = match conn.peek(&mut b) {
             Ok(0) => false,
             Ok(_) => true, // the peer sent something; we ignore it
             Err(e) => e.kind() == io::ErrorKind::WouldBlock,
@@ -329,14 +410,22 @@ impl TcpSink {
         let wait = crate::output::hec::retry::backoff(self.failures, None, &mut self.rng);
         self.next_try = Some(Instant::now() + wait);
         if self.failures == 1 {
-            log::warn(format_args!("tcpout {}: {error}; retrying with backoff", self.dest.name()));
+            log::warn(format_args!(
+                "tcpout {}: {error}; retrying with backoff",
+                self.dest.name()
+            ));
         }
         self.last_error = error;
     }
 
     /// Sends `bytes` (whole events), resuming after the last event the kernel fully took when
     /// the connection breaks. Blocks until done, `deadline`, or shutdown.
-    fn send_all(&mut self, bytes: &[u8], ends: &[u32], deadline: Option<Instant>) -> io::Result<()> {
+    fn send_all(
+        &mut self,
+        bytes: &[u8],
+        ends: &[u32],
+        deadline: Option<Instant>,
+    ) -> io::Result<()> {
         let mut sent = 0usize; // bytes accepted by the kernel on the current connection
         let mut resume = 0usize; // start of the first event not fully accepted
         let started = Instant::now();
@@ -346,7 +435,10 @@ impl TcpSink {
             if self.shutdown.is_triggered() || deadline.is_some_and(|d| now >= d) {
                 let left = ends.iter().filter(|&&e| e as usize > resume).count() as u64;
                 self.stats.failed.fetch_add(left, Ordering::Relaxed);
-                return Err(io::Error::new(io::ErrorKind::Interrupted, format!("tcpout: {left} events not sent")));
+                return Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    format!("tcpout: {left} events not sent"),
+                ));
             }
             if now.duration_since(warned) >= WAIT_WARN_EVERY {
                 warned = now;
@@ -381,7 +473,9 @@ impl TcpSink {
                     }
                 }
             }
-            let Some(conn) = self.conn.as_mut() else { continue };
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
             match conn.write(&bytes[sent..]) {
                 Ok(0) => {
                     self.conn = None;
@@ -390,7 +484,13 @@ impl TcpSink {
                 Ok(n) => {
                     sent += n;
                     // Events wholly accepted are done.
-                    resume = ends.iter().map(|&e| e as usize).take_while(|&e| e <= sent).last().unwrap_or(resume).max(resume);
+                    resume = ends
+                        .iter()
+                        .map(|&e| e as usize)
+                        .take_while(|&e| e <= sent)
+                        .last()
+                        .unwrap_or(resume)
+                        .max(resume);
                     if sent == bytes.len() {
                         resume = sent;
                     }
@@ -411,7 +511,9 @@ impl TcpSink {
 impl Sink for TcpSink {
     fn write(&mut self, batch: &Batch) -> io::Result<()> {
         self.send_all(&batch.bytes, &batch.ends, None)?;
-        self.stats.sent.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        self.stats
+            .sent
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
@@ -439,7 +541,13 @@ mod tests {
     use crate::problem::Location;
 
     fn meta(time: i64) -> EventMeta<'static> {
-        EventMeta { time, host: "web-01", source: "s", sourcetype: "st", index: "main" }
+        EventMeta {
+            time,
+            host: "web-01",
+            source: "s",
+            sourcetype: "st",
+            index: "main",
+        }
     }
 
     #[test]
@@ -462,14 +570,28 @@ mod tests {
         let mut out = Vec::new();
         encode_syslog(&meta(t), b"x", true, &mut out);
         let s = String::from_utf8(out).unwrap();
-        assert_eq!(&s[4..11], Tz::Local.datetime(t).format("%b %e ").to_string());
-        assert!(s[4..].starts_with("Nov  6") || s[4..].starts_with("Nov  5") || s[4..].starts_with("Nov  7"), "{s}");
+        assert_eq!(
+            &s[4..11],
+            Tz::Local.datetime(t).format("%b %e ").to_string()
+        );
+        assert!(
+            s[4..].starts_with("Nov  6")
+                || s[4..].starts_with("Nov  5")
+                || s[4..].starts_with("Nov  7"),
+            "{s}"
+        );
     }
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
         let mut s = Settings::default();
         for (k, v) in pairs {
-            s.insert(*k, Setting { value: v.to_string(), location: Location::new("e.conf", 3) });
+            s.insert(
+                *k,
+                Setting {
+                    value: v.to_string(),
+                    location: Location::new("e.conf", 3),
+                },
+            );
         }
         s
     }
@@ -477,13 +599,42 @@ mod tests {
     #[test]
     fn configs_and_defaults() {
         let s = SyslogConfig::build(&settings(&[]), "x").unwrap();
-        assert_eq!((s.dest.host.as_str(), s.dest.port, s.header), ("127.0.0.1", 1514, false));
-        let s = SyslogConfig::build(&settings(&[("syslogAddHeader", "true"), ("syslogDestinationPort", "514")]), "x").unwrap();
+        assert_eq!(
+            (s.dest.host.as_str(), s.dest.port, s.header),
+            ("127.0.0.1", 1514, false)
+        );
+        let s = SyslogConfig::build(
+            &settings(&[
+                ("syslogAddHeader", "true"),
+                ("syslogDestinationPort", "514"),
+            ]),
+            "x",
+        )
+        .unwrap();
         assert_eq!((s.dest.port, s.header), (514, true));
-        assert_eq!(TcpConfig::build(&settings(&[]), "x").unwrap().dest.port, 3333);
-        let u = UdpConfig::build(&settings(&[("udpDestinationHost", "10.0.0.1"), ("udpDestinationPort", "9")]), "x").unwrap();
-        assert_eq!(u.dest, Destination { host: "10.0.0.1".into(), port: 9 });
+        assert_eq!(
+            TcpConfig::build(&settings(&[]), "x").unwrap().dest.port,
+            3333
+        );
+        let u = UdpConfig::build(
+            &settings(&[
+                ("udpDestinationHost", "10.0.0.1"),
+                ("udpDestinationPort", "9"),
+            ]),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            u.dest,
+            Destination {
+                host: "10.0.0.1".into(),
+                port: 9
+            }
+        );
         let e = TcpConfig::build(&settings(&[("tcpDestinationPort", "http")]), "web").unwrap_err();
-        assert_eq!(e[0].to_string(), "e.conf:3: [web] tcpDestinationPort: expected a port 1 to 65535, got \"http\"");
+        assert_eq!(
+            e[0].to_string(),
+            "e.conf:3: [web] tcpDestinationPort: expected a port 1 to 65535, got \"http\""
+        );
     }
 }

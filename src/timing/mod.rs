@@ -69,9 +69,13 @@ mod tests {
     #[test]
     fn timezone_values() {
         assert_eq!(Tz::parse("local").unwrap(), Tz::Local);
-        let Tz::Fixed(o) = Tz::parse("-0530").unwrap() else { panic!() };
+        let Tz::Fixed(o) = Tz::parse("-0530").unwrap() else {
+            panic!()
+        };
         assert_eq!(o.local_minus_utc(), -(5 * 3600 + 30 * 60));
-        let Tz::Fixed(o) = Tz::parse("0000").unwrap() else { panic!() };
+        let Tz::Fixed(o) = Tz::parse("0000").unwrap() else {
+            panic!()
+        };
         assert_eq!(o.local_minus_utc(), 0);
         assert!(Tz::parse("+2400").is_err());
         assert!(Tz::parse("EST").is_err());

@@ -29,15 +29,23 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Number of JSON objects (/event) or lines (/raw) in the body.
     pub fn events(&self) -> usize {
         if self.path.ends_with("/raw") {
-            self.body.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count()
+            self.body
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
         } else {
-            serde_json::Deserializer::from_slice(&self.body).into_iter::<serde_json::Value>().count()
+            serde_json::Deserializer::from_slice(&self.body)
+                .into_iter::<serde_json::Value>()
+                .count()
         }
     }
 }
@@ -66,8 +74,11 @@ pub struct State {
     pub data_requests: AtomicUsize,
     pub ack_polls: AtomicUsize,
     /// channel -> (next id, pending ids with acceptance time)
-    acks: Mutex<HashMap<String, (u64, Vec<(u64, Instant)>)>>,
+    acks: Mutex<HashMap<String, ChannelAcks>>,
 }
+
+/// Next ack id of a channel and its pending ids with their acceptance time.
+type ChannelAcks = (u64, Vec<(u64, Instant)>);
 
 pub struct HecServer {
     pub port: u16,
@@ -101,7 +112,8 @@ impl HecServer {
             while !sp.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((s, _)) => {
-                        let (st, sp, h, a) = (st.clone(), sp.clone(), handler.clone(), acks.clone());
+                        let (st, sp, h, a) =
+                            (st.clone(), sp.clone(), handler.clone(), acks.clone());
                         conns.push(thread::spawn(move || serve(s, st, sp, h, a)));
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
@@ -111,7 +123,12 @@ impl HecServer {
                 let _ = c.join();
             }
         });
-        HecServer { port, state, stop, accept: Some(accept) }
+        HecServer {
+            port,
+            state,
+            stop,
+            accept: Some(accept),
+        }
     }
 
     /// The recorded events.
@@ -121,8 +138,11 @@ impl HecServer {
 
     /// The `event` texts recorded, sorted.
     pub fn texts(&self) -> Vec<String> {
-        let mut t: Vec<String> =
-            self.events().iter().map(|e| e["event"].as_str().unwrap_or_default().to_string()).collect();
+        let mut t: Vec<String> = self
+            .events()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap_or_default().to_string())
+            .collect();
         t.sort();
         t
     }
@@ -133,7 +153,10 @@ impl HecServer {
 
     /// `{"servers":[...]}` naming this server over http.
     pub fn servers_json(&self, token: &str) -> String {
-        format!(r#"{{"servers":[{{"protocol":"http","address":"127.0.0.1","port":{},"key":"{token}"}}]}}"#, self.port)
+        format!(
+            r#"{{"servers":[{{"protocol":"http","address":"127.0.0.1","port":{},"key":"{token}"}}]}}"#,
+            self.port
+        )
     }
 }
 
@@ -150,7 +173,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn serve(mut s: TcpStream, state: Arc<State>, stop: Arc<AtomicBool>, handler: Handler, acks: Option<AckPolicy>) {
+fn serve(
+    mut s: TcpStream,
+    state: Arc<State>,
+    stop: Arc<AtomicBool>,
+    handler: Handler,
+    acks: Option<AckPolicy>,
+) {
     s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
@@ -166,15 +195,28 @@ fn serve(mut s: TcpStream, state: Arc<State>, stop: Arc<AtomicBool>, handler: Ha
             match s.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(_) => return,
             }
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
         let mut lines = head.split("\r\n");
-        let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_string();
+        let target = lines
+            .next()
+            .unwrap_or("")
+            .split(' ')
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
         let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+            .filter_map(|l| {
+                l.split_once(':')
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            })
             .collect();
         let len: usize = headers
             .iter()
@@ -188,16 +230,24 @@ fn serve(mut s: TcpStream, state: Arc<State>, stop: Arc<AtomicBool>, handler: Ha
             match s.read(&mut chunk) {
                 Ok(0) => return,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(_) => return,
             }
         }
         let mut body = buf[head_end..head_end + len].to_vec();
         buf.drain(..head_end + len);
-        let gz = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-encoding") && v == "gzip");
+        let gz = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-encoding") && v == "gzip");
         if gz {
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut out).expect("gzip body");
+            flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut out)
+                .expect("gzip body");
             body = out;
         }
         let (path, query) = match target.split_once('?') {
@@ -230,12 +280,22 @@ fn serve(mut s: TcpStream, state: Arc<State>, stop: Arc<AtomicBool>, handler: Ha
                 answer.insert(id.to_string(), serde_json::Value::Bool(done));
             }
             drop(table);
-            respond(&mut s, 200, &serde_json::json!({ "acks": answer }).to_string());
+            respond(
+                &mut s,
+                200,
+                &serde_json::json!({ "acks": answer }).to_string(),
+            );
             continue;
         }
 
         let n = state.data_requests.fetch_add(1, Ordering::SeqCst);
-        let req = Request { n, path: path.clone(), query: query.clone(), headers, body };
+        let req = Request {
+            n,
+            path: path.clone(),
+            query: query.clone(),
+            headers,
+            body,
+        };
         state.requests.lock().unwrap().push(req.clone());
         let mut action = handler(&req);
         while let Action::Delay(d, inner) = action {
@@ -278,7 +338,10 @@ fn record(state: &State, req: &Request) {
         }
         for line in req.body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let mut e = meta.clone();
-            e.insert("event".into(), serde_json::Value::String(String::from_utf8_lossy(line).into()));
+            e.insert(
+                "event".into(),
+                serde_json::Value::String(String::from_utf8_lossy(line).into()),
+            );
             events.push(serde_json::Value::Object(e));
         }
     } else {
@@ -293,12 +356,13 @@ fn percent_decode(v: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16)
+        {
+            out.push(x);
+            i += 3;
+            continue;
         }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;

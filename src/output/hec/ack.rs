@@ -29,7 +29,12 @@ pub struct AckTracker<T> {
 
 impl<T> AckTracker<T> {
     pub fn new(now: Instant, poll_every: Duration, timeout: Duration) -> AckTracker<T> {
-        AckTracker { pending: Vec::new(), next_poll: now + poll_every, poll_every, timeout }
+        AckTracker {
+            pending: Vec::new(),
+            next_poll: now + poll_every,
+            poll_every,
+            timeout,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -44,7 +49,11 @@ impl<T> AckTracker<T> {
         if self.pending.is_empty() {
             self.next_poll = now + self.poll_every.min(self.timeout / 2);
         }
-        self.pending.push(Pending { id, item, sent: now });
+        self.pending.push(Pending {
+            id,
+            item,
+            sent: now,
+        });
     }
 
     /// `true` when ids are pending and the poll interval has passed.
@@ -76,7 +85,11 @@ impl<T> AckTracker<T> {
     pub fn apply(&mut self, answer: &[u8]) -> Option<Vec<T>> {
         let v: serde_json::Value = serde_json::from_slice(answer).ok()?;
         let acks = v.get("acks")?.as_object()?;
-        let done = |id: u64| acks.get(&id.to_string()).and_then(|b| b.as_bool()).unwrap_or(false);
+        let done = |id: u64| {
+            acks.get(&id.to_string())
+                .and_then(|b| b.as_bool())
+                .unwrap_or(false)
+        };
         Some(self.take_where(|p| done(p.id)))
     }
 
@@ -119,9 +132,14 @@ mod tests {
         a.add(2, "c", t0 + Duration::from_secs(5));
         assert!(!a.poll_due(t0));
         assert!(a.poll_due(t0 + Duration::from_secs(1)));
-        assert_eq!(a.poll_body(t0 + Duration::from_secs(1)), b"{\"acks\":[0,1,2]}");
+        assert_eq!(
+            a.poll_body(t0 + Duration::from_secs(1)),
+            b"{\"acks\":[0,1,2]}"
+        );
         assert!(!a.poll_due(t0 + Duration::from_millis(1500)));
-        let mut got = a.apply(br#"{"acks":{"0":false,"1":true,"2":false}}"#).unwrap();
+        let mut got = a
+            .apply(br#"{"acks":{"0":false,"1":true,"2":false}}"#)
+            .unwrap();
         got.sort();
         assert_eq!(got, ["b"]);
         assert_eq!(a.len(), 2);

@@ -14,17 +14,47 @@ pub const KEYS: &[(&str, &str)] = &[
         "httpeventServers",
         "JSON {\"servers\":[{\"protocol\":\"https\",\"address\":\"host\",\"port\":8088,\"key\":\"<token>\"}]}",
     ),
-    ("httpeventOutputMode", "roundrobin (each request to one healthy server) or mirror (every request to every server)"),
-    ("httpeventMaxPayloadSize", "most bytes of uncompressed body per request (default 10000); a larger event goes alone"),
-    ("httpeventWaitResponse", "accepted for Eventgen compatibility; responses are always read (retries need them)"),
-    ("httpeventEndpoint", "event (JSON envelopes to /services/collector/event) or raw (text to /services/collector/raw)"),
+    (
+        "httpeventOutputMode",
+        "roundrobin (each request to one healthy server) or mirror (every request to every server)",
+    ),
+    (
+        "httpeventMaxPayloadSize",
+        "most bytes of uncompressed body per request (default 10000); a larger event goes alone",
+    ),
+    (
+        "httpeventWaitResponse",
+        "accepted for Eventgen compatibility; responses are always read (retries need them)",
+    ),
+    (
+        "httpeventEndpoint",
+        "event (JSON envelopes to /services/collector/event) or raw (text to /services/collector/raw)",
+    ),
     ("httpeventGzip", "gzip request bodies (default false)"),
-    ("httpeventVerifyTls", "verify the server's TLS certificate and name (default true)"),
-    ("httpeventCaFile", "PEM file of extra CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem"),
-    ("httpeventAck", "use indexer acknowledgement: poll /services/collector/ack, resend what is not acknowledged (default false)"),
-    ("httpeventAckTimeout", "seconds to wait for an acknowledgement before resending the request (default 60)"),
-    ("httpeventMaxInFlight", "requests in flight per server, one connection each (default 4)"),
-    ("httpeventTimeout", "seconds to wait for connecting, sending or a response (default 30)"),
+    (
+        "httpeventVerifyTls",
+        "verify the server's TLS certificate and name (default true)",
+    ),
+    (
+        "httpeventCaFile",
+        "PEM file of extra CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem",
+    ),
+    (
+        "httpeventAck",
+        "use indexer acknowledgement: poll /services/collector/ack, resend what is not acknowledged (default false)",
+    ),
+    (
+        "httpeventAckTimeout",
+        "seconds to wait for an acknowledgement before resending the request (default 60)",
+    ),
+    (
+        "httpeventMaxInFlight",
+        "requests in flight per server, one connection each (default 4)",
+    ),
+    (
+        "httpeventTimeout",
+        "seconds to wait for connecting, sending or a response (default 30)",
+    ),
 ];
 
 pub const DEFAULT_MAX_PAYLOAD: usize = 10_000;
@@ -80,7 +110,9 @@ impl ServerConfig {
 
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerConfig").field("server", &self.name()).finish_non_exhaustive()
+        f.debug_struct("ServerConfig")
+            .field("server", &self.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,14 +159,24 @@ impl HecConfig {
         let mut cfg = HecConfig::with_servers(Vec::new());
         let problems = std::cell::RefCell::new(Vec::new());
         let bad = |key: &str, setting: &Setting, msg: String| {
-            problems.borrow_mut().push(Problem::error(msg).located(&setting.location).stanza(stanza).key(key));
+            problems.borrow_mut().push(
+                Problem::error(msg)
+                    .located(&setting.location)
+                    .stanza(stanza)
+                    .key(key),
+            );
         };
         let bad_unlocated = |key: &str, msg: String| {
-            problems.borrow_mut().push(Problem::error(msg).stanza(stanza).key(key));
+            problems
+                .borrow_mut()
+                .push(Problem::error(msg).stanza(stanza).key(key));
         };
 
         match settings.get("httpeventServers") {
-            None => bad_unlocated("httpeventServers", "httpeventServers is required for outputMode httpevent".to_string()),
+            None => bad_unlocated(
+                "httpeventServers",
+                "httpeventServers is required for outputMode httpevent".to_string(),
+            ),
             Some(s) => match parse_servers(&s.value) {
                 Ok(servers) => cfg.servers = servers,
                 Err(msgs) => {
@@ -148,7 +190,11 @@ impl HecConfig {
             match s.value.trim() {
                 "roundrobin" => cfg.mode = OutputMode::RoundRobin,
                 "mirror" => cfg.mode = OutputMode::Mirror,
-                v => bad("httpeventOutputMode", s, format!("expected roundrobin or mirror, got {v:?}")),
+                v => bad(
+                    "httpeventOutputMode",
+                    s,
+                    format!("expected roundrobin or mirror, got {v:?}"),
+                ),
             }
         }
         if let Some(s) = settings.get("httpeventMaxPayloadSize") {
@@ -168,7 +214,11 @@ impl HecConfig {
             match s.value.trim() {
                 "event" => cfg.endpoint = Endpoint::Event,
                 "raw" => cfg.endpoint = Endpoint::Raw,
-                v => bad("httpeventEndpoint", s, format!("expected event or raw, got {v:?}")),
+                v => bad(
+                    "httpeventEndpoint",
+                    s,
+                    format!("expected event or raw, got {v:?}"),
+                ),
             }
         }
         for (key, slot) in [
@@ -183,11 +233,20 @@ impl HecConfig {
                 }
             }
         }
-        for (key, slot) in [("httpeventTimeout", &mut cfg.timeout), ("httpeventAckTimeout", &mut cfg.ack_timeout)] {
+        for (key, slot) in [
+            ("httpeventTimeout", &mut cfg.timeout),
+            ("httpeventAckTimeout", &mut cfg.ack_timeout),
+        ] {
             if let Some(s) = settings.get(key) {
                 match s.value.trim().parse::<f64>() {
-                    Ok(secs) if secs > 0.0 && secs <= 86_400.0 => *slot = Duration::from_secs_f64(secs),
-                    _ => bad(key, s, format!("expected seconds (0 < n <= 86400), got {:?}", s.value)),
+                    Ok(secs) if secs > 0.0 && secs <= 86_400.0 => {
+                        *slot = Duration::from_secs_f64(secs)
+                    }
+                    _ => bad(
+                        key,
+                        s,
+                        format!("expected seconds (0 < n <= 86400), got {:?}", s.value),
+                    ),
                 }
             }
         }
@@ -211,11 +270,19 @@ impl HecConfig {
                     cfg.ca_pem = Some(pem);
                     cfg.ca_file = Some(path);
                 }
-                Err(e) => bad("httpeventCaFile", s, format!("cannot read {}: {e}", path.display())),
+                Err(e) => bad(
+                    "httpeventCaFile",
+                    s,
+                    format!("cannot read {}: {e}", path.display()),
+                ),
             }
         }
         let problems = problems.into_inner();
-        if problems.is_empty() { Ok(cfg) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -224,9 +291,10 @@ impl HecConfig {
     pub fn build_metric(settings: &Settings, stanza: &str) -> Result<HecConfig, Vec<Problem>> {
         let cfg = HecConfig::build(settings, stanza)?;
         if cfg.endpoint == Endpoint::Raw {
-            let mut p = Problem::error("metric_httpevent sends JSON and needs httpeventEndpoint = event")
-                .stanza(stanza)
-                .key("httpeventEndpoint");
+            let mut p =
+                Problem::error("metric_httpevent sends JSON and needs httpeventEndpoint = event")
+                    .stanza(stanza)
+                    .key("httpeventEndpoint");
             if let Some(s) = settings.get("httpeventEndpoint") {
                 p = p.located(&s.location);
             }
@@ -258,7 +326,9 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
         )]
     })?;
     let Some(list) = value.get("servers").and_then(|s| s.as_array()) else {
-        return Err(vec!["expected an object with a \"servers\" list".to_string()]);
+        return Err(vec![
+            "expected an object with a \"servers\" list".to_string(),
+        ]);
     };
     if list.is_empty() {
         return Err(vec!["the \"servers\" list is empty".to_string()]);
@@ -276,11 +346,15 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
             Some("https") => Some(true),
             Some("http") => Some(false),
             Some(p) => {
-                errors.push(format!("server {n}: protocol must be http or https, got {p:?}"));
+                errors.push(format!(
+                    "server {n}: protocol must be http or https, got {p:?}"
+                ));
                 None
             }
             None => {
-                errors.push(format!("server {n}: \"protocol\" (http or https) is missing"));
+                errors.push(format!(
+                    "server {n}: \"protocol\" (http or https) is missing"
+                ));
                 None
             }
         };
@@ -303,16 +377,33 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
         };
         let token = text_of("key").filter(|k| !k.is_empty());
         if token.is_none() {
-            errors.push(format!("server {n}: \"key\" (the HEC token) is missing or empty"));
-        } else if token.as_deref().is_some_and(|k| k.bytes().any(|b| b.is_ascii_control())) {
+            errors.push(format!(
+                "server {n}: \"key\" (the HEC token) is missing or empty"
+            ));
+        } else if token
+            .as_deref()
+            .is_some_and(|k| k.bytes().any(|b| b.is_ascii_control()))
+        {
             errors.push(format!("server {n}: \"key\" contains control characters"));
         }
         if let (Some(tls), Some(address), Some(port), Some(token)) = (tls, address, port, token) {
-            let address = address.trim_start_matches('[').trim_end_matches(']').to_string();
-            servers.push(ServerConfig { tls, address, port, token });
+            let address = address
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            servers.push(ServerConfig {
+                tls,
+                address,
+                port,
+                token,
+            });
         }
     }
-    if errors.is_empty() { Ok(servers) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(servers)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -323,7 +414,13 @@ mod tests {
     fn settings(pairs: &[(&str, &str)]) -> Settings {
         let mut s = Settings::default();
         for (i, (k, v)) in pairs.iter().enumerate() {
-            s.insert(*k, Setting { value: v.to_string(), location: Location::new("eventgen.conf", i as u32 + 1) });
+            s.insert(
+                *k,
+                Setting {
+                    value: v.to_string(),
+                    location: Location::new("eventgen.conf", i as u32 + 1),
+                },
+            );
         }
         s
     }
@@ -388,9 +485,19 @@ mod tests {
         .unwrap_err();
         let text: Vec<String> = errs.iter().map(|p| p.to_string()).collect();
         assert_eq!(text.len(), 7, "{text:#?}");
-        assert!(text[0].starts_with("eventgen.conf:1: [web] httpeventServers: server 1: protocol"), "{}", text[0]);
-        assert!(text.iter().any(|t| t.starts_with("eventgen.conf:2: [web] httpeventOutputMode:")));
-        assert!(text.iter().any(|t| t.contains("eventgen.conf:5: [web] httpeventCaFile: cannot read")));
+        assert!(
+            text[0].starts_with("eventgen.conf:1: [web] httpeventServers: server 1: protocol"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("eventgen.conf:2: [web] httpeventOutputMode:"))
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("eventgen.conf:5: [web] httpeventCaFile: cannot read"))
+        );
         assert!(text.iter().all(|t| !t.contains("SECRET")));
     }
 
@@ -407,11 +514,17 @@ mod tests {
     fn debug_hides_the_token() {
         let s = parse_servers(ONE).unwrap();
         let dbg = format!("{:?}", s[0]);
-        assert!(dbg.contains("https://127.0.0.1:8088") && !dbg.contains("0000-0000"), "{dbg}");
+        assert!(
+            dbg.contains("https://127.0.0.1:8088") && !dbg.contains("0000-0000"),
+            "{dbg}"
+        );
     }
 
     #[test]
     fn keys_are_documented() {
-        assert!(KEYS.iter().all(|(k, d)| k.starts_with("httpevent") && !d.is_empty()));
+        assert!(
+            KEYS.iter()
+                .all(|(k, d)| k.starts_with("httpevent") && !d.is_empty())
+        );
     }
 }

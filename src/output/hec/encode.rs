@@ -144,7 +144,13 @@ mod tests {
     use super::*;
 
     fn meta(time: i64) -> EventMeta<'static> {
-        EventMeta { time, host: "web-01", source: "/var/log/x", sourcetype: "st", index: "main" }
+        EventMeta {
+            time,
+            host: "web-01",
+            source: "/var/log/x",
+            sourcetype: "st",
+            index: "main",
+        }
     }
 
     fn event(m: &EventMeta<'_>, raw: &[u8]) -> String {
@@ -163,8 +169,17 @@ mod tests {
 
     #[test]
     fn empty_metadata_is_left_out() {
-        let m = EventMeta { time: 5_000, host: "", source: "s", sourcetype: "", index: "" };
-        assert_eq!(event(&m, b"x"), r#"{"time":0.005,"event":"x","source":"s"}"#);
+        let m = EventMeta {
+            time: 5_000,
+            host: "",
+            source: "s",
+            sourcetype: "",
+            index: "",
+        };
+        assert_eq!(
+            event(&m, b"x"),
+            r#"{"time":0.005,"event":"x","source":"s"}"#
+        );
     }
 
     #[test]
@@ -210,7 +225,11 @@ mod tests {
         assert_eq!(v["fields"]["_value"], 1.5);
         assert_eq!(v["host"], "web-01");
         assert_eq!(v["index"], "main");
-        assert!(String::from_utf8(out).unwrap().starts_with(r#"{"time":1.000,"event":"metric""#));
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .starts_with(r#"{"time":1.000,"event":"metric""#)
+        );
     }
 
     #[test]

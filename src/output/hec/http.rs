@@ -35,9 +35,17 @@ impl Target {
             Some(cfg) => Some((cfg, tls::server_name(address)?)),
             None => None,
         };
-        let host_header =
-            if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
-        Ok(Target { address: address.to_string(), port, tls, host_header })
+        let host_header = if address.contains(':') {
+            format!("[{address}]:{port}")
+        } else {
+            format!("{address}:{port}")
+        };
+        Ok(Target {
+            address: address.to_string(),
+            port,
+            tls,
+            host_header,
+        })
     }
 }
 
@@ -85,14 +93,21 @@ impl Failure {
     fn io(error: io::Error, connecting: bool) -> Failure {
         let kind = if tls::is_verification_error(&error) {
             Transport::TlsVerification
-        } else if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+        } else if matches!(
+            error.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) {
             Transport::Timeout
         } else if connecting {
             Transport::Connect
         } else {
             Transport::Broken
         };
-        Failure { kind, error, closed_before_response: false }
+        Failure {
+            kind,
+            error,
+            closed_before_response: false,
+        }
     }
 }
 
@@ -118,11 +133,15 @@ pub struct Conn {
 impl Conn {
     /// Connects (TCP, then the TLS handshake on first use) with `timeout` for each step.
     pub fn connect(target: &Target, timeout: Duration) -> Result<Conn, Failure> {
-        let addrs = (target.address.as_str(), target.port).to_socket_addrs().map_err(|e| Failure::io(e, true))?;
+        let addrs = (target.address.as_str(), target.port)
+            .to_socket_addrs()
+            .map_err(|e| Failure::io(e, true))?;
         let mut last = io::Error::new(io::ErrorKind::NotFound, "the address resolved to nothing");
         for addr in addrs {
             match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(tcp) => return Conn::over(tcp, target, timeout).map_err(|e| Failure::io(e, true)),
+                Ok(tcp) => {
+                    return Conn::over(tcp, target, timeout).map_err(|e| Failure::io(e, true));
+                }
                 Err(e) => last = e,
             }
         }
@@ -137,7 +156,8 @@ impl Conn {
         let stream = match &target.tls {
             None => Stream::Plain(tcp),
             Some((cfg, name)) => {
-                let conn = ClientConnection::new(cfg.clone(), name.clone()).map_err(io::Error::other)?;
+                let conn =
+                    ClientConnection::new(cfg.clone(), name.clone()).map_err(io::Error::other)?;
                 let mut s = StreamOwned::new(conn, tcp);
                 // Handshake now, so that a certificate problem is a connect failure.
                 while s.conn.is_handshaking() {
@@ -146,7 +166,12 @@ impl Conn {
                 Stream::Tls(Box::new(s))
             }
         };
-        Ok(Conn { stream, socket, buf: Vec::with_capacity(1024), used: 0 })
+        Ok(Conn {
+            stream,
+            socket,
+            buf: Vec::with_capacity(1024),
+            used: 0,
+        })
     }
 
     /// A handle on the socket, to shut it down from another thread.
@@ -156,7 +181,9 @@ impl Conn {
 
     /// Sends a complete request (see [`write_request`]) and reads the response.
     pub fn round_trip(&mut self, request: &[u8]) -> Result<Response, Failure> {
-        self.stream.write_all(request).map_err(|e| Failure::io(e, false))?;
+        self.stream
+            .write_all(request)
+            .map_err(|e| Failure::io(e, false))?;
         self.stream.flush().map_err(|e| Failure::io(e, false))?;
         self.buf.clear();
         let resp = self.read_response()?;
@@ -187,7 +214,10 @@ impl Conn {
     fn eof(&self, what: &str) -> Failure {
         Failure {
             kind: Transport::Broken,
-            error: io::Error::new(io::ErrorKind::UnexpectedEof, format!("connection closed {what}")),
+            error: io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("connection closed {what}"),
+            ),
             closed_before_response: self.buf.is_empty(),
         }
     }
@@ -237,7 +267,12 @@ impl Conn {
                     retry_after: head.retry_after,
                 });
             };
-            return Ok(Response { status: head.status, body, keep_alive: head.keep_alive, retry_after: head.retry_after });
+            return Ok(Response {
+                status: head.status,
+                body,
+                keep_alive: head.keep_alive,
+                retry_after: head.retry_after,
+            });
         }
     }
 
@@ -254,7 +289,8 @@ impl Conn {
             };
             let size_text = std::str::from_utf8(&self.buf[..line_end]).unwrap_or("");
             let size_text = size_text.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size_text, 16).map_err(|_| protocol("bad chunk size"))?;
+            let size =
+                usize::from_str_radix(size_text, 16).map_err(|_| protocol("bad chunk size"))?;
             self.buf.drain(..line_end + 2);
             if size == 0 {
                 // Trailers, then an empty line.
@@ -310,10 +346,21 @@ fn parse_head(head: &[u8]) -> Result<Head, Failure> {
     if !version.starts_with("HTTP/1.") {
         return Err(protocol("not an HTTP/1.x response"));
     }
-    let status = parts.next().and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| protocol("bad status line"))?;
-    let mut h = Head { status, content_length: None, chunked: false, keep_alive: version != "HTTP/1.0", retry_after: None };
+    let status = parts
+        .next()
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| protocol("bad status line"))?;
+    let mut h = Head {
+        status,
+        content_length: None,
+        chunked: false,
+        keep_alive: version != "HTTP/1.0",
+        retry_after: None,
+    };
     for line in lines {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
             h.content_length = Some(value.parse().map_err(|_| protocol("bad Content-Length"))?);
@@ -339,9 +386,23 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Appends a complete `method path HTTP/1.1` request with `Host`, `Content-Length`, the given
 /// headers and the body.
-pub fn write_request(out: &mut Vec<u8>, method: &str, path: &str, host: &str, headers: &[(&str, &str)], body: &[u8]) {
+pub fn write_request(
+    out: &mut Vec<u8>,
+    method: &str,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) {
     out.reserve(256 + body.len());
-    for part in [method, " ", path, " HTTP/1.1\r\nHost: ", host, "\r\nContent-Length: "] {
+    for part in [
+        method,
+        " ",
+        path,
+        " HTTP/1.1\r\nHost: ",
+        host,
+        "\r\nContent-Length: ",
+    ] {
         out.extend_from_slice(part.as_bytes());
     }
     super::encode::write_int(body.len() as i64, out);
@@ -396,18 +457,37 @@ mod tests {
         let target = Target::new("127.0.0.1", port, None).unwrap();
         let mut c = Conn::connect(&target, Duration::from_secs(5)).unwrap();
         let mut req = Vec::new();
-        write_request(&mut req, "POST", "/services/collector/event", &target.host_header, &[("Authorization", "Splunk t")], b"{}");
+        write_request(
+            &mut req,
+            "POST",
+            "/services/collector/event",
+            &target.host_header,
+            &[("Authorization", "Splunk t")],
+            b"{}",
+        );
         let r = c.round_trip(&req).unwrap();
         assert_eq!((r.status, r.keep_alive), (200, true));
         assert_eq!(r.body, b"{\"text\":\"Success\",\"code\":0}");
         let r = c.round_trip(&req).unwrap();
-        assert_eq!((r.status, r.body.as_slice(), r.retry_after), (503, &b"busy!!!"[..], Some(Duration::from_secs(7))));
+        assert_eq!(
+            (r.status, r.body.as_slice(), r.retry_after),
+            (503, &b"busy!!!"[..], Some(Duration::from_secs(7)))
+        );
         let r = c.round_trip(&req).unwrap();
-        assert_eq!((r.status, r.body.as_slice(), r.keep_alive), (200, &b"bye"[..], false));
+        assert_eq!(
+            (r.status, r.body.as_slice(), r.keep_alive),
+            (200, &b"bye"[..], false)
+        );
         let got = h.join().unwrap();
         let first = String::from_utf8(got[0].clone()).unwrap();
-        assert!(first.starts_with("POST /services/collector/event HTTP/1.1\r\nHost: 127.0.0.1:"), "{first}");
-        assert!(first.contains("\r\nContent-Length: 2\r\nAuthorization: Splunk t\r\n\r\n"), "{first}");
+        assert!(
+            first.starts_with("POST /services/collector/event HTTP/1.1\r\nHost: 127.0.0.1:"),
+            "{first}"
+        );
+        assert!(
+            first.contains("\r\nContent-Length: 2\r\nAuthorization: Splunk t\r\n\r\n"),
+            "{first}"
+        );
     }
 
     #[test]
@@ -421,7 +501,9 @@ mod tests {
         let target = Target::new("127.0.0.1", port, None).unwrap();
         let mut c = Conn::connect(&target, Duration::from_secs(5)).unwrap();
         h.join().unwrap();
-        let f = c.round_trip(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").unwrap_err();
+        let f = c
+            .round_trip(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            .unwrap_err();
         assert_eq!(f.kind, Transport::Broken);
         assert!(f.closed_before_response);
     }
@@ -433,7 +515,9 @@ mod tests {
             l.local_addr().unwrap().port()
         };
         let target = Target::new("127.0.0.1", port, None).unwrap();
-        let f = Conn::connect(&target, Duration::from_secs(2)).err().unwrap();
+        let f = Conn::connect(&target, Duration::from_secs(2))
+            .err()
+            .unwrap();
         assert_eq!(f.kind, Transport::Connect);
     }
 
@@ -448,7 +532,9 @@ mod tests {
         });
         let target = Target::new("127.0.0.1", port, None).unwrap();
         let mut c = Conn::connect(&target, Duration::from_millis(200)).unwrap();
-        let f = c.round_trip(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").unwrap_err();
+        let f = c
+            .round_trip(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            .unwrap_err();
         assert_eq!(f.kind, Transport::Timeout);
         h.join().unwrap();
     }

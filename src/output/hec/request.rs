@@ -34,7 +34,11 @@ impl Payload {
         }
         let mid = n / 2;
         let cut = self.ends[mid - 1] as usize;
-        let first = Payload { body: self.body[..cut].to_vec(), ends: self.ends[..mid].to_vec(), query: self.query.clone() };
+        let first = Payload {
+            body: self.body[..cut].to_vec(),
+            ends: self.ends[..mid].to_vec(),
+            query: self.query.clone(),
+        };
         let second = Payload {
             body: self.body[cut..].to_vec(),
             ends: self.ends[mid..].iter().map(|e| e - cut as u32).collect(),
@@ -57,7 +61,14 @@ pub struct PayloadBuilder {
 
 impl PayloadBuilder {
     pub fn new(max: usize, endpoint: Endpoint) -> PayloadBuilder {
-        PayloadBuilder { max: max.max(1), endpoint, body: Vec::new(), ends: Vec::new(), meta: BatchMeta::default(), query: None }
+        PayloadBuilder {
+            max: max.max(1),
+            endpoint,
+            body: Vec::new(),
+            ends: Vec::new(),
+            meta: BatchMeta::default(),
+            query: None,
+        }
     }
 
     /// Adds the events of `batch`, calling `emit` with each payload that is full. Returns the
@@ -76,17 +87,18 @@ impl PayloadBuilder {
                 skipped += 1;
                 continue;
             }
-            if !self.body.is_empty() && self.body.len() + ev.len() > self.max {
-                if let Some(p) = self.take() {
-                    emit(p);
-                }
+            if !self.body.is_empty()
+                && self.body.len() + ev.len() > self.max
+                && let Some(p) = self.take()
+            {
+                emit(p);
             }
             self.body.extend_from_slice(ev);
             self.ends.push(self.body.len() as u32);
-            if self.body.len() >= self.max {
-                if let Some(p) = self.take() {
-                    emit(p);
-                }
+            if self.body.len() >= self.max
+                && let Some(p) = self.take()
+            {
+                emit(p);
             }
         }
         skipped
@@ -114,7 +126,12 @@ impl PayloadBuilder {
 /// `host=..&source=..&sourcetype=..&index=..` with empty values left out, percent-encoded.
 pub fn raw_query(meta: &BatchMeta) -> String {
     let mut q = String::new();
-    for (k, v) in [("host", &meta.host), ("source", &meta.source), ("sourcetype", &meta.sourcetype), ("index", &meta.index)] {
+    for (k, v) in [
+        ("host", &meta.host),
+        ("source", &meta.source),
+        ("sourcetype", &meta.sourcetype),
+        ("index", &meta.index),
+    ] {
         if v.is_empty() {
             continue;
         }
@@ -133,7 +150,25 @@ fn percent_encode(v: &str, out: &mut String) {
     for &b in v.as_bytes() {
         // Unreserved characters and the sub-delimiters a query value may hold as they are
         // (RFC 3986 §3.4); some HEC servers do not decode `%3A` or `%2F` in the query.
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':' | b'/' | b'@' | b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b';') {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_'
+                    | b'.'
+                    | b'~'
+                    | b':'
+                    | b'/'
+                    | b'@'
+                    | b'!'
+                    | b'$'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b','
+                    | b';'
+            )
+        {
             out.push(b as char);
         } else {
             out.push('%');
@@ -168,7 +203,9 @@ mod tests {
     }
 
     fn bodies(ps: &[Payload]) -> Vec<String> {
-        ps.iter().map(|p| String::from_utf8(p.body.clone()).unwrap()).collect()
+        ps.iter()
+            .map(|p| String::from_utf8(p.body.clone()).unwrap())
+            .collect()
     }
 
     #[test]
@@ -181,8 +218,20 @@ mod tests {
 
     #[test]
     fn oversize_event_goes_alone_and_no_payload_is_empty() {
-        let (ps, _) = cut(5, &[batch(&["0123456789", "ab", "0123456789", "0123456789", "c"])]);
-        assert_eq!(bodies(&ps), ["0123456789", "ab", "0123456789", "0123456789", "c"]);
+        let (ps, _) = cut(
+            5,
+            &[batch(&[
+                "0123456789",
+                "ab",
+                "0123456789",
+                "0123456789",
+                "c",
+            ])],
+        );
+        assert_eq!(
+            bodies(&ps),
+            ["0123456789", "ab", "0123456789", "0123456789", "c"]
+        );
         assert!(ps.iter().all(|p| !p.body.is_empty() && !p.ends.is_empty()));
     }
 
@@ -208,7 +257,10 @@ mod tests {
             assert!(p.body.len() <= 64 || p.events() == 1);
             assert_eq!(*p.ends.last().unwrap() as usize, p.body.len());
         }
-        assert_eq!(ps.iter().flat_map(|p| p.body.iter()).count(), events.iter().map(|e| e.len()).sum::<usize>());
+        assert_eq!(
+            ps.iter().flat_map(|p| p.body.iter()).count(),
+            events.iter().map(|e| e.len()).sum::<usize>()
+        );
     }
 
     #[test]
@@ -227,15 +279,26 @@ mod tests {
         let mut b = PayloadBuilder::new(100, Endpoint::Raw);
         let mut out = Vec::new();
         let mut b1 = batch(&["l1\n", "l2\n"]);
-        b1.meta = BatchMeta { host: "h 1".into(), source: "/var/log".into(), sourcetype: "st".into(), index: String::new() };
+        b1.meta = BatchMeta {
+            host: "h 1".into(),
+            source: "/var/log".into(),
+            sourcetype: "st".into(),
+            index: String::new(),
+        };
         let mut b2 = batch(&["l3\n"]);
-        b2.meta = BatchMeta { host: "h2".into(), ..BatchMeta::default() };
+        b2.meta = BatchMeta {
+            host: "h2".into(),
+            ..BatchMeta::default()
+        };
         b.add_batch(&b1, &mut |p| out.push(p));
         b.add_batch(&b1, &mut |p| out.push(p));
         b.add_batch(&b2, &mut |p| out.push(p));
         out.extend(b.take());
         assert_eq!(bodies(&out), ["l1\nl2\nl1\nl2\n", "l3\n"]);
-        assert_eq!(out[0].query.as_deref(), Some("host=h%201&source=/var/log&sourcetype=st"));
+        assert_eq!(
+            out[0].query.as_deref(),
+            Some("host=h%201&source=/var/log&sourcetype=st")
+        );
         assert_eq!(out[1].query.as_deref(), Some("host=h2"));
     }
 }

@@ -27,7 +27,10 @@ pub enum Transport {
 pub enum Reply {
     Transport(Transport),
     /// HTTP status and, when the body had one, HEC's `code`.
-    Http { status: u16, code: Option<i64> },
+    Http {
+        status: u16,
+        code: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,14 +152,19 @@ mod tests {
         for t in [Transport::Connect, Transport::Timeout, Transport::Broken] {
             assert_eq!(decide(Reply::Transport(t)), Retry);
         }
-        assert_eq!(decide(Reply::Transport(Transport::TlsVerification)), ServerFatal);
+        assert_eq!(
+            decide(Reply::Transport(Transport::TlsVerification)),
+            ServerFatal
+        );
     }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
         let mut rng = Rng::seed(1);
         for f in 1..40 {
-            let full = BACKOFF_BASE.saturating_mul(1 << (f - 1).min(16)).min(BACKOFF_MAX);
+            let full = BACKOFF_BASE
+                .saturating_mul(1 << (f - 1).min(16))
+                .min(BACKOFF_MAX);
             for _ in 0..50 {
                 let d = backoff(f, None, &mut rng);
                 assert!(d >= full / 2 && d <= full, "failures {f}: {d:?}");

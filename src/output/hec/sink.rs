@@ -73,7 +73,10 @@ struct Queue {
 
 impl Queue {
     fn new() -> Queue {
-        Queue { jobs: Mutex::new(VecDeque::new()), changed: Condvar::new() }
+        Queue {
+            jobs: Mutex::new(VecDeque::new()),
+            changed: Condvar::new(),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, VecDeque<Job>> {
@@ -89,7 +92,11 @@ impl Queue {
     fn pop(&self, wait: Duration) -> Option<Job> {
         let mut q = self.lock();
         if q.is_empty() {
-            q = self.changed.wait_timeout(q, wait).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+            q = self
+                .changed
+                .wait_timeout(q, wait)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
         let job = q.pop_front();
         if job.is_some() {
@@ -128,7 +135,10 @@ impl Server {
 
     /// How long this server still cools down.
     fn cooling(&self, now: Instant) -> Option<Duration> {
-        self.health().down_until.and_then(|t| t.checked_duration_since(now)).filter(|d| !d.is_zero())
+        self.health()
+            .down_until
+            .and_then(|t| t.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
     }
 
     fn failed(&self, error: String, retry_after: Option<Duration>, rng: &mut Rng) {
@@ -154,7 +164,10 @@ impl Server {
     fn succeeded(&self) {
         let mut h = self.health();
         if h.failures > 0 {
-            log::info(format_args!("HEC {}: sending again after {} failed attempts", self.name, h.failures));
+            log::info(format_args!(
+                "HEC {}: sending again after {} failed attempts",
+                self.name, h.failures
+            ));
             h.failures = 0;
             h.down_until = None;
         }
@@ -190,7 +203,10 @@ impl Shared {
     }
 
     fn once(&self, kind: &str) -> bool {
-        self.logged.lock().unwrap_or_else(|p| p.into_inner()).insert(kind.to_string())
+        self.logged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(kind.to_string())
     }
 
     fn requeue(&self, queue: usize, job: Job) {
@@ -205,11 +221,16 @@ impl Shared {
         if server.dead.swap(true, Ordering::SeqCst) {
             return;
         }
-        log::error(format_args!("HEC {}: {why}; no more events go to this server", server.name));
+        log::error(format_args!(
+            "HEC {}: {why}; no more events go to this server",
+            server.name
+        ));
         let all_dead = self.servers.iter().all(|s| s.dead.load(Ordering::SeqCst));
         if all_dead {
             self.stats.fatal.store(true, Ordering::SeqCst);
-            log::error(format_args!("HEC: no server left to send to; the output stops"));
+            log::error(format_args!(
+                "HEC: no server left to send to; the output stops"
+            ));
         }
         if all_dead || self.config.mode == OutputMode::Mirror {
             for job in self.queues[server.queue].drain() {
@@ -230,7 +251,10 @@ impl Shared {
             }
             let h = s.health();
             if h.failures > 0 {
-                let next = h.down_until.and_then(|t| t.checked_duration_since(now)).unwrap_or_default();
+                let next = h
+                    .down_until
+                    .and_then(|t| t.checked_duration_since(now))
+                    .unwrap_or_default();
                 failing.push(format!(
                     "{} failing ({}), next try in {:.1}s",
                     s.name,
@@ -260,7 +284,10 @@ impl HecSink {
     /// Starts the senders. Fails only on TLS setup problems (bad CA file, bad server name).
     pub fn new(config: HecConfig) -> Result<HecSink, String> {
         let tls_config = if config.servers.iter().any(|s| s.tls) {
-            Some(tls::client_config(config.verify_tls, config.ca_pem.as_deref())?)
+            Some(tls::client_config(
+                config.verify_tls,
+                config.ca_pem.as_deref(),
+            )?)
         } else {
             None
         };
@@ -296,7 +323,13 @@ impl HecSink {
                 .map_err(|e| format!("cannot start a HEC sender thread: {e}"))?;
             workers.push(handle);
         }
-        Ok(HecSink { shared, builder, workers, payloads: Vec::new(), finished: false })
+        Ok(HecSink {
+            shared,
+            builder,
+            workers,
+            payloads: Vec::new(),
+            finished: false,
+        })
     }
 
     /// The counters, for progress lines.
@@ -317,7 +350,10 @@ impl HecSink {
     /// the wait (at finish).
     fn enqueue(&mut self, payload: Payload, deadline: Option<Instant>) -> io::Result<()> {
         let sh = self.shared.clone();
-        let job = Job { payload: Arc::new(payload), gzip: sh.config.gzip };
+        let job = Job {
+            payload: Arc::new(payload),
+            gzip: sh.config.gzip,
+        };
         let n = job.events();
         let targets: Vec<usize> = match sh.config.mode {
             OutputMode::RoundRobin => vec![0],
@@ -326,7 +362,8 @@ impl HecSink {
         let mut result = Ok(());
         for q in targets {
             if sh.stats.fatal.load(Ordering::SeqCst)
-                || (sh.config.mode == OutputMode::Mirror && sh.servers[q].dead.load(Ordering::SeqCst))
+                || (sh.config.mode == OutputMode::Mirror
+                    && sh.servers[q].dead.load(Ordering::SeqCst))
             {
                 HecStats::add(&sh.stats.failed, n);
                 continue;
@@ -355,7 +392,11 @@ impl HecSink {
                     jobs = queue.lock();
                     continue;
                 }
-                jobs = queue.changed.wait_timeout(jobs, TICK).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+                jobs = queue
+                    .changed
+                    .wait_timeout(jobs, TICK)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
             }
             if jobs.len() >= QUEUE_PAYLOADS {
                 drop(jobs);
@@ -363,7 +404,10 @@ impl HecSink {
                 result = Err(if sh.stats.fatal.load(Ordering::SeqCst) {
                     self.fatal_error()
                 } else {
-                    io::Error::new(io::ErrorKind::Interrupted, "HEC output stopped while its queue was full")
+                    io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "HEC output stopped while its queue was full",
+                    )
                 });
                 continue;
             }
@@ -389,7 +433,13 @@ impl HecSink {
     fn stop_senders(&mut self) {
         let sh = &self.shared;
         sh.stop.store(true, Ordering::SeqCst);
-        for s in sh.sockets.lock().unwrap_or_else(|p| p.into_inner()).iter().flatten() {
+        for s in sh
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .flatten()
+        {
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
         for q in &sh.queues {
@@ -401,13 +451,22 @@ impl HecSink {
     }
 }
 
-fn server(s: &ServerConfig, i: usize, config: &HecConfig, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Server, String> {
+fn server(
+    s: &ServerConfig,
+    i: usize,
+    config: &HecConfig,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Server, String> {
     let target = Target::new(&s.address, s.port, if s.tls { tls } else { None })?;
     Ok(Server {
         name: s.name(),
         target,
         auth: format!("Splunk {}", s.token),
-        queue: if config.mode == OutputMode::Mirror { i } else { 0 },
+        queue: if config.mode == OutputMode::Mirror {
+            i
+        } else {
+            0
+        },
         health: Mutex::new(Health::default()),
         dead: AtomicBool::new(false),
     })
@@ -461,7 +520,12 @@ impl Sink for HecSink {
                     break;
                 }
                 let wait = (deadline - now).min(TICK);
-                g = sh.progress.1.wait_timeout(g, wait).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+                g = sh
+                    .progress
+                    .1
+                    .wait_timeout(g, wait)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
             }
         }
         self.stop_senders();
@@ -471,7 +535,9 @@ impl Sink for HecSink {
             summary.push_str(&format!(", not delivered {}", snap.outstanding));
         }
         if snap.fatal {
-            return Err(io::Error::other(format!("{summary}; every server refused the token or TLS certificate")));
+            return Err(io::Error::other(format!(
+                "{summary}; every server refused the token or TLS certificate"
+            )));
         }
         if snap.outstanding > 0 {
             return Err(io::Error::other(format!("{summary} (the deadline passed)")));
@@ -546,7 +612,8 @@ impl Sender {
                 self.give_back_pending();
                 break;
             }
-            if sh.closing.load(Ordering::SeqCst) && sh.stats.outstanding.load(Ordering::SeqCst) == 0 {
+            if sh.closing.load(Ordering::SeqCst) && sh.stats.outstanding.load(Ordering::SeqCst) == 0
+            {
                 break;
             }
             let now = Instant::now();
@@ -568,8 +635,13 @@ impl Sender {
                     continue;
                 }
             }
-            let wait = self.acks.next_poll().map_or(TICK, |t| t.saturating_duration_since(now).min(TICK));
-            let Some(job) = sh.queues[self.queue()].pop(wait) else { continue };
+            let wait = self
+                .acks
+                .next_poll()
+                .map_or(TICK, |t| t.saturating_duration_since(now).min(TICK));
+            let Some(job) = sh.queues[self.queue()].pop(wait) else {
+                continue;
+            };
             HecStats::sub(&sh.stats.queued, job.events());
             self.send(job);
         }
@@ -581,7 +653,9 @@ impl Sender {
     fn give_back_pending(&mut self) {
         let jobs = self.acks.drain();
         for job in jobs {
-            if self.sh.config.mode == OutputMode::RoundRobin && !self.sh.stats.fatal.load(Ordering::SeqCst) {
+            if self.sh.config.mode == OutputMode::RoundRobin
+                && !self.sh.stats.fatal.load(Ordering::SeqCst)
+            {
                 HecStats::add(&self.sh.stats.resent, job.events());
                 self.sh.requeue(self.queue(), job);
             } else {
@@ -602,7 +676,11 @@ impl Sender {
                 self.server().succeeded();
                 HecStats::add(&sh.stats.sent, n);
                 HecStats::add(&sh.stats.requests, 1);
-                let ack_id = if sh.config.ack && !self.acks_off { ack_id(&answer.body) } else { None };
+                let ack_id = if sh.config.ack && !self.acks_off {
+                    ack_id(&answer.body)
+                } else {
+                    None
+                };
                 match ack_id {
                     Some(id) => self.acks.add(id, job, Instant::now()),
                     None => sh.resolve(n),
@@ -622,10 +700,27 @@ impl Sender {
                             self.server().name
                         ));
                     }
-                    sh.requeue(self.queue(), Job { payload: Arc::new(b), gzip: job.gzip });
-                    sh.requeue(self.queue(), Job { payload: Arc::new(a), gzip: job.gzip });
+                    sh.requeue(
+                        self.queue(),
+                        Job {
+                            payload: Arc::new(b),
+                            gzip: job.gzip,
+                        },
+                    );
+                    sh.requeue(
+                        self.queue(),
+                        Job {
+                            payload: Arc::new(a),
+                            gzip: job.gzip,
+                        },
+                    );
                 }
-                None => self.refused("413", "a single event is larger than the server accepts (413)", &answer, n),
+                None => self.refused(
+                    "413",
+                    "a single event is larger than the server accepts (413)",
+                    &answer,
+                    n,
+                ),
             },
             Decision::Uncompressed => {
                 if sh.once("415") {
@@ -635,15 +730,26 @@ impl Sender {
                     ));
                 }
                 HecStats::add(&sh.stats.retried, n);
-                sh.requeue(self.queue(), Job { payload: job.payload, gzip: false });
+                sh.requeue(
+                    self.queue(),
+                    Job {
+                        payload: job.payload,
+                        gzip: false,
+                    },
+                );
             }
             Decision::ServerFatal => {
                 let why = match answer.reply {
                     Reply::Transport(Transport::TlsVerification) => tls_advice(&answer.error),
-                    _ => format!("the server refused the token ({}); check the \"key\" in httpeventServers", answer.error),
+                    _ => format!(
+                        "the server refused the token ({}); check the \"key\" in httpeventServers",
+                        answer.error
+                    ),
                 };
                 sh.kill(self.s, &why);
-                if sh.config.mode == OutputMode::RoundRobin && !sh.stats.fatal.load(Ordering::SeqCst) {
+                if sh.config.mode == OutputMode::RoundRobin
+                    && !sh.stats.fatal.load(Ordering::SeqCst)
+                {
                     HecStats::add(&sh.stats.retried, n);
                     sh.requeue(self.queue(), job);
                 } else {
@@ -683,12 +789,18 @@ impl Sender {
         let gzip = job.gzip && config.gzip;
         let body: &[u8] = if gzip {
             self.gz.clear();
-            let mut enc = flate2::write::GzEncoder::new(std::mem::take(&mut self.gz), flate2::Compression::fast());
+            let mut enc = flate2::write::GzEncoder::new(
+                std::mem::take(&mut self.gz),
+                flate2::Compression::fast(),
+            );
             let ok = enc.write_all(&job.payload.body);
             self.gz = enc.finish().unwrap_or_default();
             if ok.is_err() || self.gz.is_empty() {
                 return Answer {
-                    reply: Reply::Http { status: 400, code: None },
+                    reply: Reply::Http {
+                        status: 400,
+                        code: None,
+                    },
                     body: Vec::new(),
                     retry_after: None,
                     error: "gzip failed".to_string(),
@@ -712,7 +824,14 @@ impl Sender {
             headers.push(("Content-Encoding", "gzip"));
         }
         self.request.clear();
-        write_request(&mut self.request, "POST", &path, &server.target.host_header, &headers, body);
+        write_request(
+            &mut self.request,
+            "POST",
+            &path,
+            &server.target.host_header,
+            &headers,
+            body,
+        );
         let request = std::mem::take(&mut self.request);
         let answer = self.exchange(&request);
         self.request = request;
@@ -723,12 +842,14 @@ impl Sender {
     fn exchange(&mut self, request: &[u8]) -> Answer {
         for attempt in 0..2 {
             let reused = self.conn.is_some();
-            if self.conn.is_none() {
-                if let Err(f) = self.connect() {
-                    return failure_answer(f);
-                }
+            if self.conn.is_none()
+                && let Err(f) = self.connect()
+            {
+                return failure_answer(f);
             }
-            let Some(conn) = self.conn.as_mut() else { break };
+            let Some(conn) = self.conn.as_mut() else {
+                break;
+            };
             match conn.round_trip(request) {
                 Ok(resp) => {
                     if !resp.keep_alive {
@@ -737,7 +858,10 @@ impl Sender {
                     let code = hec_code(&resp.body);
                     let error = describe(resp.status, &resp.body);
                     return Answer {
-                        reply: Reply::Http { status: resp.status, code },
+                        reply: Reply::Http {
+                            status: resp.status,
+                            code,
+                        },
                         body: resp.body,
                         retry_after: resp.retry_after,
                         error,
@@ -762,10 +886,15 @@ impl Sender {
     fn connect(&mut self) -> Result<(), Failure> {
         let timeout = self.sh.config.timeout.min(MAX_CONNECT_TIMEOUT);
         let conn = Conn::connect(&self.server().target, timeout)?;
-        if let Ok(sock) = conn.socket() {
-            if let Some(slot) = self.sh.sockets.lock().unwrap_or_else(|p| p.into_inner()).get_mut(self.id) {
-                *slot = Some(sock);
-            }
+        if let Ok(sock) = conn.socket()
+            && let Some(slot) = self
+                .sh
+                .sockets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_mut(self.id)
+        {
+            *slot = Some(sock);
         }
         if self.sh.stop.load(Ordering::SeqCst) {
             conn.close();
@@ -778,7 +907,13 @@ impl Sender {
         if let Some(c) = self.conn.take() {
             c.close();
         }
-        if let Some(slot) = self.sh.sockets.lock().unwrap_or_else(|p| p.into_inner()).get_mut(self.id) {
+        if let Some(slot) = self
+            .sh
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(self.id)
+        {
             *slot = None;
         }
     }
@@ -794,7 +929,14 @@ impl Sender {
             ("Content-Type", "application/json"),
         ];
         let mut request = Vec::new();
-        write_request(&mut request, "POST", "/services/collector/ack", &server.target.host_header, &headers, &body);
+        write_request(
+            &mut request,
+            "POST",
+            "/services/collector/ack",
+            &server.target.host_header,
+            &headers,
+            &body,
+        );
         let answer = self.exchange(&request);
         match answer.reply {
             Reply::Http { status: 200, .. } => match self.acks.apply(&answer.body) {
@@ -806,7 +948,9 @@ impl Sender {
                 }
                 None => self.acks_unavailable(&format!("unreadable answer: {}", answer.error)),
             },
-            Reply::Http { status: 400..=499, .. } if retry::decide(answer.reply) == Decision::Drop => {
+            Reply::Http {
+                status: 400..=499, ..
+            } if retry::decide(answer.reply) == Decision::Drop => {
                 self.acks_unavailable(&answer.error);
             }
             // Busy, broken or token trouble: the POSTs will show it; poll again later.
@@ -830,7 +974,12 @@ impl Sender {
 }
 
 fn failure_answer(f: Failure) -> Answer {
-    Answer { reply: Reply::Transport(f.kind), body: Vec::new(), retry_after: None, error: f.error.to_string() }
+    Answer {
+        reply: Reply::Transport(f.kind),
+        body: Vec::new(),
+        retry_after: None,
+        error: f.error.to_string(),
+    }
 }
 
 /// How to trust a server whose certificate failed verification.
@@ -844,11 +993,17 @@ fn tls_advice(error: &str) -> String {
 
 /// HEC's `code` from a reply body, if it has one.
 fn hec_code(body: &[u8]) -> Option<i64> {
-    serde_json::from_slice::<serde_json::Value>(body).ok()?.get("code")?.as_i64()
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("code")?
+        .as_i64()
 }
 
 fn ack_id(body: &[u8]) -> Option<u64> {
-    serde_json::from_slice::<serde_json::Value>(body).ok()?.get("ackId")?.as_u64()
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("ackId")?
+        .as_u64()
 }
 
 /// `HTTP 403: {"text":"Invalid token","code":4}` with the body shortened to one line.
@@ -869,7 +1024,15 @@ fn guid(rng: &mut Rng) -> String {
     let h = hex.as_bytes();
     let s = |r: std::ops::Range<usize>| std::str::from_utf8(&h[r]).unwrap_or("0");
     let variant = ["8", "9", "a", "b"][(b >> 62) as usize & 3];
-    format!("{}-{}-4{}-{}{}-{}", s(0..8), s(8..12), s(13..16), variant, s(17..20), s(20..32))
+    format!(
+        "{}-{}-4{}-{}{}-{}",
+        s(0..8),
+        s(8..12),
+        s(13..16),
+        variant,
+        s(17..20),
+        s(20..32)
+    )
 }
 
 #[cfg(test)]
@@ -882,7 +1045,10 @@ mod tests {
         let g = guid(&mut rng);
         assert_eq!(g.len(), 36);
         let parts: Vec<&str> = g.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'));
         assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"));
         assert_ne!(g, guid(&mut rng));
@@ -892,7 +1058,10 @@ mod tests {
     fn reply_bodies() {
         assert_eq!(hec_code(br#"{"text":"Invalid token","code":4}"#), Some(4));
         assert_eq!(hec_code(b"<html>"), None);
-        assert_eq!(ack_id(br#"{"text":"Success","code":0,"ackId":12}"#), Some(12));
+        assert_eq!(
+            ack_id(br#"{"text":"Success","code":0,"ackId":12}"#),
+            Some(12)
+        );
         assert_eq!(describe(503, b"busy\n"), "HTTP 503: busy");
     }
 

@@ -63,7 +63,9 @@ impl HecStats {
 
     /// Saturating decrement, so that a bookkeeping slip can never wrap to 2^64.
     pub(crate) fn sub(counter: &AtomicU64, n: u64) {
-        let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(n)));
+        let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+            Some(v.saturating_sub(n))
+        });
     }
 }
 

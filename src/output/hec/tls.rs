@@ -32,10 +32,14 @@ pub fn client_config(verify: bool, ca_pem: Option<&[u8]>) -> Result<Arc<ClientCo
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?;
     let config = if verify {
-        let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         if let Some(pem) = ca_pem {
             for cert in parse_ca_pem(pem)? {
-                roots.add(cert).map_err(|e| format!("CA certificate not usable: {e}"))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("CA certificate not usable: {e}"))?;
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()
@@ -50,12 +54,15 @@ pub fn client_config(verify: bool, ca_pem: Option<&[u8]>) -> Result<Arc<ClientCo
 
 /// The name rustls checks the certificate against.
 pub fn server_name(address: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(address.to_string()).map_err(|e| format!("{address:?} is not a valid TLS server name: {e}"))
+    ServerName::try_from(address.to_string())
+        .map_err(|e| format!("{address:?} is not a valid TLS server name: {e}"))
 }
 
 /// `true` if the error is rustls refusing the server's certificate.
 pub fn is_verification_error(e: &io::Error) -> bool {
-    let Some(inner) = e.get_ref() else { return false };
+    let Some(inner) = e.get_ref() else {
+        return false;
+    };
     matches!(
         inner.downcast_ref::<rustls::Error>(),
         Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
@@ -84,7 +91,12 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -93,7 +105,12 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -113,7 +130,11 @@ mod tests {
 
     #[test]
     fn bad_pem_is_refused() {
-        assert!(parse_ca_pem(b"hello").unwrap_err().contains("no PEM certificate"));
+        assert!(
+            parse_ca_pem(b"hello")
+                .unwrap_err()
+                .contains("no PEM certificate")
+        );
         assert!(client_config(true, Some(b"nothing here")).is_err());
     }
 
