@@ -7,7 +7,9 @@
 
 pub mod encode;
 pub mod file;
+pub mod hec;
 pub mod modinput;
+pub mod net;
 pub mod spool;
 pub mod stdout;
 

@@ -1,0 +1,530 @@
+//! The `httpevent*` settings of one sample, checked: text in, a ready [`HecConfig`] or every
+//! problem found, each located at the setting that caused it. No I/O happens here except reading
+//! `httpeventCaFile` (so a missing file is a config error, not a run-time surprise).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::conf::{Setting, Settings};
+use crate::problem::Problem;
+
+/// Every key this output reads, with a one-line description (for the key registry and spec).
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "httpeventServers",
+        "JSON {\"servers\":[{\"protocol\":\"https\",\"address\":\"host\",\"port\":8088,\"key\":\"<token>\"}]}",
+    ),
+    (
+        "httpeventOutputMode",
+        "roundrobin (each request to one healthy server) or mirror (every request to every server)",
+    ),
+    (
+        "httpeventMaxPayloadSize",
+        "most bytes of uncompressed body per request (default 10000); a larger event goes alone",
+    ),
+    (
+        "httpeventWaitResponse",
+        "accepted for Eventgen compatibility; responses are always read (retries need them)",
+    ),
+    (
+        "httpeventEndpoint",
+        "event (JSON envelopes to /services/collector/event) or raw (text to /services/collector/raw)",
+    ),
+    ("httpeventGzip", "gzip request bodies (default false)"),
+    (
+        "httpeventVerifyTls",
+        "verify the server's TLS certificate and name (default true)",
+    ),
+    (
+        "httpeventCaFile",
+        "PEM file of extra CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem",
+    ),
+    (
+        "httpeventAck",
+        "use indexer acknowledgement: poll /services/collector/ack, resend what is not acknowledged (default false)",
+    ),
+    (
+        "httpeventAckTimeout",
+        "seconds to wait for an acknowledgement before resending the request (default 60)",
+    ),
+    (
+        "httpeventMaxInFlight",
+        "requests in flight per server, one connection each (default 4)",
+    ),
+    (
+        "httpeventTimeout",
+        "seconds to wait for connecting, sending or a response (default 30)",
+    ),
+];
+
+pub const DEFAULT_MAX_PAYLOAD: usize = 10_000;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// Long enough for a busy indexer, short enough that a dead one is noticed in a run.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Splunk acknowledges within seconds when healthy; a minute covers a busy cluster.
+pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(60);
+/// More connections per server than this would only hurt the indexer.
+const MAX_IN_FLIGHT_LIMIT: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    RoundRobin,
+    Mirror,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Event,
+    Raw,
+}
+
+impl Endpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Event => "/services/collector/event",
+            Endpoint::Raw => "/services/collector/raw",
+        }
+    }
+}
+
+/// One HEC server. `Debug` leaves the token out so it can never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub tls: bool,
+    pub address: String,
+    pub port: u16,
+    pub token: String,
+}
+
+impl ServerConfig {
+    /// `https://host:8088`: how messages name the server (never with the token).
+    pub fn name(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        if self.address.contains(':') {
+            format!("{scheme}://[{}]:{}", self.address, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.address, self.port)
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("server", &self.name())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HecConfig {
+    pub servers: Vec<ServerConfig>,
+    pub mode: OutputMode,
+    pub max_payload: usize,
+    pub wait_response: bool,
+    pub endpoint: Endpoint,
+    pub gzip: bool,
+    pub verify_tls: bool,
+    pub ca_file: Option<PathBuf>,
+    /// PEM text of `ca_file`, read at build time.
+    pub ca_pem: Option<Vec<u8>>,
+    pub ack: bool,
+    pub ack_timeout: Duration,
+    pub max_in_flight: usize,
+    pub timeout: Duration,
+}
+
+impl HecConfig {
+    /// A config for these servers with every other setting at its default (tests, benches).
+    pub fn with_servers(servers: Vec<ServerConfig>) -> HecConfig {
+        HecConfig {
+            servers,
+            mode: OutputMode::RoundRobin,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            wait_response: true,
+            endpoint: Endpoint::Event,
+            gzip: false,
+            verify_tls: true,
+            ca_file: None,
+            ca_pem: None,
+            ack: false,
+            ack_timeout: DEFAULT_ACK_TIMEOUT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Checks the `httpevent*` settings of `stanza` (already merged with `[global]`).
+    pub fn build(settings: &Settings, stanza: &str) -> Result<HecConfig, Vec<Problem>> {
+        let mut cfg = HecConfig::with_servers(Vec::new());
+        let problems = std::cell::RefCell::new(Vec::new());
+        let bad = |key: &str, setting: &Setting, msg: String| {
+            problems.borrow_mut().push(
+                Problem::error(msg)
+                    .located(&setting.location)
+                    .stanza(stanza)
+                    .key(key),
+            );
+        };
+        let bad_unlocated = |key: &str, msg: String| {
+            problems
+                .borrow_mut()
+                .push(Problem::error(msg).stanza(stanza).key(key));
+        };
+
+        match settings.get("httpeventServers") {
+            None => bad_unlocated(
+                "httpeventServers",
+                "httpeventServers is required for outputMode httpevent".to_string(),
+            ),
+            Some(s) => match parse_servers(&s.value) {
+                Ok(servers) => cfg.servers = servers,
+                Err(msgs) => {
+                    for m in msgs {
+                        bad("httpeventServers", s, m);
+                    }
+                }
+            },
+        }
+        if let Some(s) = settings.get("httpeventOutputMode") {
+            match s.value.trim() {
+                "roundrobin" => cfg.mode = OutputMode::RoundRobin,
+                "mirror" => cfg.mode = OutputMode::Mirror,
+                v => bad(
+                    "httpeventOutputMode",
+                    s,
+                    format!("expected roundrobin or mirror, got {v:?}"),
+                ),
+            }
+        }
+        if let Some(s) = settings.get("httpeventMaxPayloadSize") {
+            match s.value.trim().parse::<usize>() {
+                Ok(n) if n > 0 => cfg.max_payload = n,
+                _ => bad(
+                    "httpeventMaxPayloadSize",
+                    s,
+                    format!("expected a positive number of bytes, got {:?}", s.value),
+                ),
+            }
+        }
+        if let Some(s) = settings.get("httpeventWaitResponse") {
+            cfg.wait_response = eventgen_bool(&s.value);
+        }
+        if let Some(s) = settings.get("httpeventEndpoint") {
+            match s.value.trim() {
+                "event" => cfg.endpoint = Endpoint::Event,
+                "raw" => cfg.endpoint = Endpoint::Raw,
+                v => bad(
+                    "httpeventEndpoint",
+                    s,
+                    format!("expected event or raw, got {v:?}"),
+                ),
+            }
+        }
+        for (key, slot) in [
+            ("httpeventGzip", &mut cfg.gzip),
+            ("httpeventVerifyTls", &mut cfg.verify_tls),
+            ("httpeventAck", &mut cfg.ack),
+        ] {
+            if let Some(s) = settings.get(key) {
+                match strict_bool(&s.value) {
+                    Some(b) => *slot = b,
+                    None => bad(key, s, format!("expected true or false, got {:?}", s.value)),
+                }
+            }
+        }
+        for (key, slot) in [
+            ("httpeventTimeout", &mut cfg.timeout),
+            ("httpeventAckTimeout", &mut cfg.ack_timeout),
+        ] {
+            if let Some(s) = settings.get(key) {
+                match s.value.trim().parse::<f64>() {
+                    Ok(secs) if secs > 0.0 && secs <= 86_400.0 => {
+                        *slot = Duration::from_secs_f64(secs)
+                    }
+                    _ => bad(
+                        key,
+                        s,
+                        format!("expected seconds (0 < n <= 86400), got {:?}", s.value),
+                    ),
+                }
+            }
+        }
+        if let Some(s) = settings.get("httpeventMaxInFlight") {
+            match s.value.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_IN_FLIGHT_LIMIT).contains(&n) => cfg.max_in_flight = n,
+                _ => bad(
+                    "httpeventMaxInFlight",
+                    s,
+                    format!("expected 1 to {MAX_IN_FLIGHT_LIMIT}, got {:?}", s.value),
+                ),
+            }
+        }
+        if let Some(s) = settings.get("httpeventCaFile") {
+            let path = PathBuf::from(s.value.trim());
+            match std::fs::read(&path) {
+                Ok(pem) => {
+                    if let Err(msg) = super::tls::parse_ca_pem(&pem) {
+                        bad("httpeventCaFile", s, format!("{}: {msg}", path.display()));
+                    }
+                    cfg.ca_pem = Some(pem);
+                    cfg.ca_file = Some(path);
+                }
+                Err(e) => bad(
+                    "httpeventCaFile",
+                    s,
+                    format!("cannot read {}: {e}", path.display()),
+                ),
+            }
+        }
+        let problems = problems.into_inner();
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl HecConfig {
+    /// [`HecConfig::build`] for `metric_httpevent`, which only works with the `/event` endpoint.
+    pub fn build_metric(settings: &Settings, stanza: &str) -> Result<HecConfig, Vec<Problem>> {
+        let cfg = HecConfig::build(settings, stanza)?;
+        if cfg.endpoint == Endpoint::Raw {
+            let mut p =
+                Problem::error("metric_httpevent sends JSON and needs httpeventEndpoint = event")
+                    .stanza(stanza)
+                    .key("httpeventEndpoint");
+            if let Some(s) = settings.get("httpeventEndpoint") {
+                p = p.located(&s.location);
+            }
+            return Err(vec![p]);
+        }
+        Ok(cfg)
+    }
+}
+
+/// Eventgen's truthiness: only `0`, `false`, `False` and the empty string are false.
+fn eventgen_bool(v: &str) -> bool {
+    !matches!(v.trim(), "" | "0" | "false" | "False")
+}
+
+/// New keys are strict, so a typo is reported instead of silently meaning `true`.
+fn strict_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses Eventgen's server list JSON. Every problem is reported, without the token.
+pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        vec![format!(
+            "not valid JSON ({e}); expected {{\"servers\":[{{\"protocol\":\"https\",\"address\":\"host\",\"port\":8088,\"key\":\"<token>\"}}]}}"
+        )]
+    })?;
+    let Some(list) = value.get("servers").and_then(|s| s.as_array()) else {
+        return Err(vec![
+            "expected an object with a \"servers\" list".to_string(),
+        ]);
+    };
+    if list.is_empty() {
+        return Err(vec!["the \"servers\" list is empty".to_string()]);
+    }
+    let mut servers = Vec::new();
+    let mut errors = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let n = i + 1;
+        let text_of = |k: &str| match s.get(k) {
+            Some(serde_json::Value::String(v)) => Some(v.trim().to_string()),
+            Some(serde_json::Value::Number(v)) => Some(v.to_string()),
+            _ => None,
+        };
+        let tls = match text_of("protocol").as_deref() {
+            Some("https") => Some(true),
+            Some("http") => Some(false),
+            Some(p) => {
+                errors.push(format!(
+                    "server {n}: protocol must be http or https, got {p:?}"
+                ));
+                None
+            }
+            None => {
+                errors.push(format!(
+                    "server {n}: \"protocol\" (http or https) is missing"
+                ));
+                None
+            }
+        };
+        let address = text_of("address").filter(|a| !a.is_empty());
+        if address.is_none() {
+            errors.push(format!("server {n}: \"address\" is missing or empty"));
+        }
+        let port = match text_of("port") {
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p > 0 => Some(p),
+                _ => {
+                    errors.push(format!("server {n}: port must be 1 to 65535, got {p:?}"));
+                    None
+                }
+            },
+            None => {
+                errors.push(format!("server {n}: \"port\" is missing"));
+                None
+            }
+        };
+        let token = text_of("key").filter(|k| !k.is_empty());
+        if token.is_none() {
+            errors.push(format!(
+                "server {n}: \"key\" (the HEC token) is missing or empty"
+            ));
+        } else if token
+            .as_deref()
+            .is_some_and(|k| k.bytes().any(|b| b.is_ascii_control()))
+        {
+            errors.push(format!("server {n}: \"key\" contains control characters"));
+        }
+        if let (Some(tls), Some(address), Some(port), Some(token)) = (tls, address, port, token) {
+            let address = address
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            servers.push(ServerConfig {
+                tls,
+                address,
+                port,
+                token,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(servers)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::Location;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let mut s = Settings::default();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            s.insert(
+                *k,
+                Setting {
+                    value: v.to_string(),
+                    location: Location::new("eventgen.conf", i as u32 + 1),
+                },
+            );
+        }
+        s
+    }
+
+    const ONE: &str = r#"{"servers":[{"protocol":"https","address":"127.0.0.1","port":"8088","key":"00000000-0000-0000-0000-000000000000"}]}"#;
+
+    #[test]
+    fn defaults_and_string_port() {
+        let cfg = HecConfig::build(&settings(&[("httpeventServers", ONE)]), "s").unwrap();
+        assert_eq!(cfg.servers.len(), 1);
+        assert_eq!(cfg.servers[0].port, 8088);
+        assert!(cfg.servers[0].tls);
+        assert_eq!(cfg.mode, OutputMode::RoundRobin);
+        assert_eq!(cfg.max_payload, 10_000);
+        assert_eq!(cfg.endpoint, Endpoint::Event);
+        assert!(cfg.verify_tls && !cfg.gzip && !cfg.ack);
+        assert_eq!(cfg.max_in_flight, 4);
+    }
+
+    #[test]
+    fn all_keys_parse() {
+        let cfg = HecConfig::build(
+            &settings(&[
+                ("httpeventServers", r#"{"servers":[{"protocol":"http","address":"a","port":1,"key":"k"},{"protocol":"https","address":"b","port":2,"key":"k2"}]}"#),
+                ("httpeventOutputMode", "mirror"),
+                ("httpeventMaxPayloadSize", "500"),
+                ("httpeventWaitResponse", "False"),
+                ("httpeventEndpoint", "raw"),
+                ("httpeventGzip", "true"),
+                ("httpeventVerifyTls", "0"),
+                ("httpeventAck", "yes"),
+                ("httpeventAckTimeout", "2.5"),
+                ("httpeventMaxInFlight", "8"),
+                ("httpeventTimeout", "3"),
+            ]),
+            "s",
+        )
+        .unwrap();
+        assert_eq!(cfg.servers.len(), 2);
+        assert_eq!(cfg.mode, OutputMode::Mirror);
+        assert_eq!(cfg.max_payload, 500);
+        assert!(!cfg.wait_response);
+        assert_eq!(cfg.endpoint, Endpoint::Raw);
+        assert!(cfg.gzip && !cfg.verify_tls && cfg.ack);
+        assert_eq!(cfg.ack_timeout, Duration::from_millis(2500));
+        assert_eq!(cfg.max_in_flight, 8);
+        assert_eq!(cfg.timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_location_and_no_token() {
+        let errs = HecConfig::build(
+            &settings(&[
+                ("httpeventServers", r#"{"servers":[{"protocol":"ftp","address":"","port":"99999","key":"SECRET"}]}"#),
+                ("httpeventOutputMode", "random"),
+                ("httpeventGzip", "maybe"),
+                ("httpeventMaxInFlight", "0"),
+                ("httpeventCaFile", "/nonexistent/ca.pem"),
+            ]),
+            "web",
+        )
+        .unwrap_err();
+        let text: Vec<String> = errs.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 7, "{text:#?}");
+        assert!(
+            text[0].starts_with("eventgen.conf:1: [web] httpeventServers: server 1: protocol"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("eventgen.conf:2: [web] httpeventOutputMode:"))
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("eventgen.conf:5: [web] httpeventCaFile: cannot read"))
+        );
+        assert!(text.iter().all(|t| !t.contains("SECRET")));
+    }
+
+    #[test]
+    fn missing_servers_is_an_error() {
+        let errs = HecConfig::build(&settings(&[]), "s").unwrap_err();
+        assert!(errs[0].to_string().contains("httpeventServers is required"));
+        assert!(parse_servers("{}").is_err());
+        assert!(parse_servers(r#"{"servers":[]}"#).is_err());
+        assert!(parse_servers("nope").unwrap_err()[0].contains("not valid JSON"));
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let s = parse_servers(ONE).unwrap();
+        let dbg = format!("{:?}", s[0]);
+        assert!(
+            dbg.contains("https://127.0.0.1:8088") && !dbg.contains("0000-0000"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn keys_are_documented() {
+        assert!(
+            KEYS.iter()
+                .all(|(k, d)| k.starts_with("httpevent") && !d.is_empty())
+        );
+    }
+}
