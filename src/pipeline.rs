@@ -14,6 +14,8 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 use crate::generate::{Job, SharedCounters, Worker};
 use crate::output::file::FileSink;
+use crate::output::hec::{HecSink, Shutdown};
+use crate::output::net::{DatagramSink, TcpSink};
 use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
@@ -61,11 +63,27 @@ struct SampleState {
     pdv_target_bytes: f64,
 }
 
-fn open_sink(spec: &OutputSpec, modinput_stream: bool) -> io::Result<Box<dyn Sink>> {
+fn open_sink(
+    spec: &OutputSpec,
+    modinput_stream: bool,
+    shutdowns: &mut Vec<Shutdown>,
+) -> io::Result<Box<dyn Sink>> {
     Ok(match spec {
+        OutputSpec::Hec { config, .. } => {
+            let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
+        OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
+        OutputSpec::Udp(c) => Box::new(DatagramSink::udp(c)?),
+        OutputSpec::Tcp(c) => {
+            let sink = TcpSink::new(c);
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
         OutputSpec::Stdout => Box::new(StdoutSink::stdout()?),
         OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
-        OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput()?),
+        OutputSpec::Modinput => Box::new(StdoutSink::stdout()?),
         OutputSpec::Devnull => Box::new(DevnullSink::new()),
         OutputSpec::File {
             path,
@@ -121,14 +139,35 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     let plan = Arc::new(plan);
     let started = Instant::now();
     let mut sinks = Vec::with_capacity(plan.outputs.len());
+    let mut shutdowns = Vec::new();
     for spec in &plan.outputs {
-        sinks.push(open_sink(spec, opts.modinput_stream).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot open output {}: {e}", spec.describe()),
-            )
-        })?);
+        sinks.push(
+            open_sink(spec, opts.modinput_stream, &mut shutdowns).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open output {}: {e}", spec.describe()),
+                )
+            })?,
+        );
     }
+    // A stop request (SIGTERM) also releases outputs blocked on an unreachable server.
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, done) = (opts.stop.clone(), done.clone());
+        std::thread::Builder::new()
+            .name("stop-watch".into())
+            .spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) {
+                        for s in &shutdowns {
+                            s.trigger();
+                        }
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })?
+    };
     let workers = plan.generator_workers.max(1);
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
     let (out_tx, out_rx) = bounded::<(u64, Batch)>(workers * QUEUE_PER_WORKER);
@@ -174,6 +213,8 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         let _ = h.join();
     }
     let (errors, broken, summaries) = reducer.join().unwrap_or((1, false, Vec::new()));
+    done.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
     for s in summaries {
         log(&format!("INFO {s}"));
     }
@@ -261,6 +302,13 @@ impl Reducer<'_> {
     }
 
     fn write(&mut self, batch: Batch) {
+        if !batch.meta_changes.is_empty() {
+            for part in split_meta_runs(&batch) {
+                self.write(part);
+            }
+            let _ = self.pool.send(batch);
+            return;
+        }
         if !self.broken && !batch.is_empty() {
             let o = batch.output;
             match self.sinks[o].write(&batch) {
@@ -285,6 +333,40 @@ impl Reducer<'_> {
             }
         }
     }
+}
+
+/// Splits a batch at its metadata changes into batches of uniform metadata.
+fn split_meta_runs(batch: &Batch) -> Vec<Batch> {
+    let mut runs: Vec<(usize, &crate::output::BatchMeta)> = vec![(0, &batch.meta)];
+    runs.extend(batch.meta_changes.iter().map(|(i, m)| (*i as usize, m)));
+    let mut out = Vec::with_capacity(runs.len());
+    for (k, &(first, meta)) in runs.iter().enumerate() {
+        let last = runs.get(k + 1).map_or(batch.ends.len(), |r| r.0);
+        let start = if first == 0 {
+            0
+        } else {
+            batch.ends[first - 1] as usize
+        };
+        let end = if last == 0 {
+            0
+        } else {
+            batch.ends[last - 1] as usize
+        };
+        let mut b = Batch {
+            sample: batch.sample,
+            output: batch.output,
+            meta: meta.clone(),
+            urgent: batch.urgent,
+            ..Batch::default()
+        };
+        b.bytes.extend_from_slice(&batch.bytes[start..end]);
+        b.ends
+            .extend(batch.ends[first..last].iter().map(|e| e - start as u32));
+        b.raw_bytes = batch.raw_bytes * (last - first) as u64 / batch.ends.len().max(1) as u64;
+        b.last_time = batch.last_time;
+        out.push(b);
+    }
+    out
 }
 
 /// The reducer: writes batches in sequence order, flushes when idle, recycles batches.

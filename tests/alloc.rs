@@ -27,10 +27,10 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn no_allocation_per_event_in_steady_state() {
-    use std::sync::Arc;
     use eventgen::generate::{Job, SharedCounters, Worker};
     use eventgen::output::Batch;
     use eventgen::plan::{self, ConfSource, Overrides};
+    use std::sync::Arc;
 
     let dir = std::env::temp_dir().join(format!("eventgen-alloc-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("samples")).unwrap();
@@ -51,7 +51,11 @@ fn no_allocation_per_event_in_steady_state() {
          token.4.token = @@f\ntoken.4.replacementType = random\ntoken.4.replacement = float[0.00:9.99]\n",
     )
     .unwrap();
-    let src = ConfSource { files: vec![conf], default_sample_dir: dir.join("samples"), app: None };
+    let src = ConfSource {
+        files: vec![conf],
+        default_sample_dir: dir.join("samples"),
+        app: None,
+    };
     let (plan, problems) = plan::build(&[src], &Overrides::default());
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
     let plan = Arc::new(plan);
@@ -81,6 +85,9 @@ fn no_allocation_per_event_in_steady_state() {
     let small = measure(&mut worker, &mut batch, 100);
     let large = measure(&mut worker, &mut batch, 20_000);
     assert_eq!(batch.len(), 20_000);
-    assert!(large <= small + 2, "allocations grow with events: {small} for 100 events, {large} for 20000");
+    assert!(
+        large <= small + 2,
+        "allocations grow with events: {small} for 100 events, {large} for 20000"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

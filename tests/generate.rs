@@ -17,9 +17,19 @@ fn count_and_end_multiply() {
         "default/eventgen.conf",
         "[s.log]\noutputMode = stdout\ncount = 5\ninterval = 10\nend = 3\ntoken.0.token = @@n\ntoken.0.replacementType = random\ntoken.0.replacement = integer[1:9]\n",
     );
-    let o = run(&["generate", conf.to_str().unwrap(), "--now", "2024-01-01T00:00:00Z", "--seed", "1"]);
+    let o = run(&[
+        "generate",
+        conf.to_str().unwrap(),
+        "--now",
+        "2024-01-01T00:00:00Z",
+        "--seed",
+        "1",
+    ]);
     assert_code(&o, 0);
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 15, "{out}");
-    assert!(out.lines().all(|l| l.len() == 3 && !l.contains("@@")), "{out}");
+    assert!(
+        out.lines().all(|l| l.len() == 3 && !l.contains("@@")),
+        "{out}"
+    );
 }

@@ -89,14 +89,14 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
 
         if backslash {
             // Splunk: a trailing backslash continues the value on the next line.
-            if let (Some(key), Some(i)) = (&open_key, current) {
-                if let Some(s) = stanzas[i].settings.map.get_mut(key) {
-                    s.value.push('\n');
-                    s.value.push_str(trimmed);
-                    backslash = ends_with_continuation(&s.value);
-                    if backslash {
-                        s.value.pop();
-                    }
+            if let (Some(key), Some(i)) = (&open_key, current)
+                && let Some(s) = stanzas[i].settings.map.get_mut(key)
+            {
+                s.value.push('\n');
+                s.value.push_str(trimmed);
+                backslash = ends_with_continuation(&s.value);
+                if backslash {
+                    s.value.pop();
                 }
             }
             continue;
@@ -111,14 +111,14 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
         }
         if indented && open_key.is_some() {
             // configparser: a deeper-indented line continues the previous value.
-            if let (Some(key), Some(i)) = (&open_key, current) {
-                if let Some(s) = stanzas[i].settings.map.get_mut(key) {
-                    for _ in 0..pending_blank {
-                        s.value.push('\n');
-                    }
+            if let (Some(key), Some(i)) = (&open_key, current)
+                && let Some(s) = stanzas[i].settings.map.get_mut(key)
+            {
+                for _ in 0..pending_blank {
                     s.value.push('\n');
-                    s.value.push_str(trimmed);
                 }
+                s.value.push('\n');
+                s.value.push_str(trimmed);
             }
             pending_blank = 0;
             continue;

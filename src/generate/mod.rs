@@ -355,9 +355,9 @@ impl Worker {
             let t = job.earliest + (step * i as f64) as i64;
             let dt = self.datetime(sample.tz, t);
             self.raw.clear();
-            let _ = write!(
+            let _ = writeln!(
                 self.raw,
-                "{} -0700 WINDBAG Event {} of {}\n",
+                "{} -0700 WINDBAG Event {} of {}",
                 python_datetime(&dt),
                 i + job.ordinal,
                 job.cycle.1
@@ -382,13 +382,29 @@ pub fn push_event(
         sourcetype: &sample.meta.sourcetype,
         index: &sample.meta.index,
     };
-    if batch.is_empty() {
-        batch.meta.set(&meta);
-    }
+    note_meta(batch, sample.encoding, &meta);
     sample.encoding.encode(&meta, raw, &mut batch.bytes);
     batch.raw_bytes += raw.len() as u64;
     batch.ends.push(batch.bytes.len() as u32);
     batch.last_time = t;
+}
+
+/// Keeps the batch's metadata, and records where it changes for encodings that need one
+/// metadata set per request (HEC `/raw`).
+fn note_meta(batch: &mut Batch, encoding: Encoding, meta: &EventMeta<'_>) {
+    if batch.is_empty() {
+        batch.meta.set(meta);
+        return;
+    }
+    if !encoding.needs_uniform_meta() {
+        return;
+    }
+    let current = batch.meta_changes.last().map_or(&batch.meta, |(_, m)| m);
+    if !current.matches(meta) {
+        let mut m = crate::output::BatchMeta::default();
+        m.set(meta);
+        batch.meta_changes.push((batch.ends.len() as u32, m));
+    }
 }
 
 /// Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS[.ffffff]`.

@@ -46,12 +46,15 @@ impl Encoding {
                 out.extend_from_slice(trim_end(raw));
                 out.push(b'\n');
             }
-            Encoding::Datagram => out.extend_from_slice(trim_end(raw)),
-            // Filled in by the HEC and syslog outputs.
-            Encoding::HecEvent | Encoding::HecMetric | Encoding::Syslog { .. } => {
+            Encoding::Datagram => {
                 out.extend_from_slice(trim_end(raw));
                 out.push(b'\n');
             }
+            Encoding::HecEvent => super::hec::encode::encode_event(meta, raw, out),
+            Encoding::HecMetric => {
+                super::hec::encode::encode_metric(meta, raw, out);
+            }
+            Encoding::Syslog { header } => super::net::encode_syslog(meta, raw, header, out),
         }
     }
 }

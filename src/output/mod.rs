@@ -76,6 +76,9 @@ pub struct Batch {
     pub meta: BatchMeta,
     /// Time of the last event in the batch.
     pub last_time: Micros,
+    /// For encodings that need uniform metadata: `(first event index, metadata)` of every
+    /// run after the first whose metadata differs. The reducer splits the batch there.
+    pub meta_changes: Vec<(u32, BatchMeta)>,
     /// Write this batch out at once instead of waiting for the reducer's idle flush
     /// (replay, where each event has a deadline).
     pub urgent: bool,
@@ -96,6 +99,7 @@ impl Batch {
         self.raw_bytes = 0;
         self.last_time = 0;
         self.urgent = false;
+        self.meta_changes.clear();
     }
 
     /// Iterates over the encoded events.

@@ -144,7 +144,7 @@ impl Destination {
         Ok(Destination { host, port })
     }
 
-    fn name(&self) -> String {
+    pub fn name(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -169,10 +169,10 @@ impl SyslogConfig {
             ("syslogDestinationHost", "syslogDestinationPort"),
             1514,
         )?;
-        // Eventgen's truthiness: only 0, false, False (and empty) are false.
+        // Splunk boolean words; anything unrecognised is true, as in Eventgen.
         let header = settings
             .value("syslogAddHeader")
-            .is_some_and(|v| !matches!(v.trim(), "" | "0" | "false" | "False"));
+            .is_some_and(|v| crate::plan::keys::parse_bool(v).unwrap_or(true));
         Ok(SyslogConfig { dest, header })
     }
 }

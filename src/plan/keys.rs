@@ -464,6 +464,62 @@ pub const KEYS: &[Key] = &[
         "httpevent: wait for each response (always done; accepted for compatibility).",
     ),
     k(
+        "httpeventEndpoint",
+        Choice(&["event", "raw"]),
+        Some("event"),
+        Sample,
+        "httpevent: event sends JSON envelopes to /services/collector/event; raw sends text to /services/collector/raw with metadata as query parameters.",
+    ),
+    k(
+        "httpeventGzip",
+        Bool,
+        Some("false"),
+        Sample,
+        "httpevent: gzip request bodies.",
+    ),
+    k(
+        "httpeventVerifyTls",
+        Bool,
+        Some("true"),
+        Sample,
+        "httpevent: verify the server's TLS certificate and name.",
+    ),
+    k(
+        "httpeventCaFile",
+        Path,
+        None,
+        Sample,
+        "httpevent: PEM file of CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem.",
+    ),
+    k(
+        "httpeventAck",
+        Bool,
+        Some("false"),
+        Sample,
+        "httpevent: use indexer acknowledgement; requests not acknowledged in time are resent (at-least-once).",
+    ),
+    k(
+        "httpeventAckTimeout",
+        Float,
+        Some("60"),
+        Sample,
+        "httpevent: seconds to wait for an acknowledgement before resending.",
+    ),
+    k(
+        "httpeventMaxInFlight",
+        Int,
+        Some("4"),
+        Sample,
+        "httpevent: requests in flight per server (one connection each).",
+    ),
+    k(
+        "httpeventTimeout",
+        Float,
+        Some("30"),
+        Sample,
+        "httpevent: seconds to wait for connecting, sending or a response.",
+    ),
+    k(
         "syslogDestinationHost",
         Str,
         Some("127.0.0.1"),
@@ -911,6 +967,16 @@ mod tests {
         assert_eq!(closest("interva"), Some("interval"));
         assert_eq!(closest("outputmode"), Some("outputMode"));
         assert_eq!(closest("zzzzzzzzzzzzzzzzzzz"), None);
+    }
+
+    #[test]
+    fn every_output_key_is_in_the_table() {
+        for (name, _) in crate::output::hec::config::KEYS
+            .iter()
+            .chain(crate::output::net::KEYS)
+        {
+            assert!(lookup(name).is_some(), "{name} missing from KEYS");
+        }
     }
 
     #[test]

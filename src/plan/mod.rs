@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use crate::conf::{self, Setting, Settings, Stanza};
 use crate::output::encode::Encoding;
+use crate::output::hec::HecConfig;
+use crate::output::hec::config::Endpoint;
+use crate::output::net::{SyslogConfig, TcpConfig, UdpConfig};
 use crate::problem::{Location, Problem};
 use crate::rng::Rng;
 use crate::timing::rate::{RateTable, Rates};
@@ -117,6 +120,13 @@ pub enum OutputSpec {
         dir: PathBuf,
         file: String,
     },
+    Hec {
+        config: HecConfig,
+        metric: bool,
+    },
+    Syslog(SyslogConfig),
+    Tcp(TcpConfig),
+    Udp(UdpConfig),
 }
 
 impl OutputSpec {
@@ -126,6 +136,12 @@ impl OutputSpec {
             OutputSpec::Devnull => Encoding::Discard,
             OutputSpec::Modinput => Encoding::ModinputXml,
             OutputSpec::Spool { .. } => Encoding::Concat,
+            OutputSpec::Hec { metric: true, .. } => Encoding::HecMetric,
+            OutputSpec::Hec { config, .. } if config.endpoint == Endpoint::Raw => Encoding::HecRaw,
+            OutputSpec::Hec { .. } => Encoding::HecEvent,
+            OutputSpec::Syslog(c) => Encoding::Syslog { header: c.header },
+            OutputSpec::Tcp(_) => Encoding::Line,
+            OutputSpec::Udp(_) => Encoding::Datagram,
         }
     }
 
@@ -136,6 +152,21 @@ impl OutputSpec {
             OutputSpec::Modinput => "modinput".into(),
             OutputSpec::File { path, .. } => format!("file {}", path.display()),
             OutputSpec::Spool { dir, file } => format!("spool {}/{}", dir.display(), file),
+            OutputSpec::Hec { config, metric } => {
+                let names: Vec<String> = config.servers.iter().map(|s| s.name()).collect();
+                format!(
+                    "{} {}",
+                    if *metric {
+                        "metric_httpevent"
+                    } else {
+                        "httpevent"
+                    },
+                    names.join(",")
+                )
+            }
+            OutputSpec::Syslog(c) => format!("syslogout {}", c.dest.name()),
+            OutputSpec::Tcp(c) => format!("tcpout {}", c.dest.name()),
+            OutputSpec::Udp(c) => format!("udpout {}", c.dest.name()),
         }
     }
 }
@@ -921,10 +952,44 @@ fn build_sample(
                 file,
             })
         }
+        "httpevent" | "metric_httpevent" => {
+            let metric = output_mode == "metric_httpevent";
+            let built = if metric {
+                HecConfig::build_metric(&settings, &c.stanza)
+            } else {
+                HecConfig::build(&settings, &c.stanza)
+            };
+            keep(
+                built.map(|config| OutputSpec::Hec { config, metric }),
+                r.problems,
+            )
+        }
+        "syslogout" => keep(
+            SyslogConfig::build(&settings, &c.stanza).map(OutputSpec::Syslog),
+            r.problems,
+        ),
+        "tcpout" => keep(
+            TcpConfig::build(&settings, &c.stanza).map(OutputSpec::Tcp),
+            r.problems,
+        ),
+        "udpout" => keep(
+            UdpConfig::build(&settings, &c.stanza).map(OutputSpec::Udp),
+            r.problems,
+        ),
         other => {
+            let instead = match other {
+                "s2s" | "splunkstream" => {
+                    "httpevent (HEC) to reach an indexer, or modinput inside Splunk"
+                }
+                "awss3" | "scsout" => "file or spool and ship the files, or httpevent",
+                "counter" => "devnull with -v (it prints events and MB/s)",
+                _ => {
+                    "stdout, devnull, file, spool, modinput, httpevent, syslogout, tcpout or udpout"
+                }
+            };
             r.error(
                 "outputMode",
-                format!("outputMode {other} is not supported by this build; use stdout, devnull, file, spool or modinput"),
+                format!("outputMode {other} is not supported by eventgen-rs; use {instead}"),
             );
             None
         }
@@ -1050,6 +1115,17 @@ fn build_sample(
         encoding,
         slow_events,
     })
+}
+
+/// Takes a built output config, or records its problems.
+fn keep<T>(built: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Option<T> {
+    match built {
+        Ok(t) => Some(t),
+        Err(ps) => {
+            problems.extend(ps);
+            None
+        }
+    }
 }
 
 pub const DEFAULT_COUNTER_TEMPLATE: &str = "{event_ts}-0700 Counter for sample:{samplename}, Now processing event counting {loop_count} of {max_loop} cycles. Counter Values: Start_Count: {start_count} Current_Counter:{current_count} End_Count:{end_count} Counting_By: {count_by}";

@@ -235,7 +235,10 @@ fn round_to(x: f64, precision: usize) -> f64 {
         return x;
     }
     let len = cur.position() as usize;
-    std::str::from_utf8(&buf[..len]).ok().and_then(|s| s.parse().ok()).unwrap_or(x)
+    std::str::from_utf8(&buf[..len])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(x)
 }
 
 /// Python's `str(float)`: shortest round-trip digits, `.0` for integral values, exponent
