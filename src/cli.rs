@@ -5,7 +5,7 @@
 //! configuration errors.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -411,6 +411,9 @@ pub fn run(args: Vec<OsString>) -> u8 {
             let _ = std::io::stdout().lock().write_all(HELP.as_bytes());
             EXIT_OK
         }
+        "--scheme" => crate::modinput::run::scheme(),
+        "--validate-arguments" => crate::modinput::run::validate_arguments(),
+        "" if !std::io::stdin().is_terminal() => crate::modinput::run::run(),
         "" => {
             let _ = std::io::stderr().lock().write_all(HELP.as_bytes());
             EXIT_CONFIG

@@ -8,6 +8,7 @@
 pub mod apps;
 pub mod input;
 pub mod log;
+pub mod run;
 pub mod scheme;
 pub mod validate;
 mod xml;

@@ -233,34 +233,35 @@ pub struct Plan {
 pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut per_source: Vec<(usize, Vec<Stanza>)> = Vec::new();
-    let mut global_layers: Vec<Vec<Stanza>> = Vec::new();
+    // [global]/[default] stanzas with their rank: every source's default/ layer before any
+    // local/ layer (Splunk: app locals beat app defaults), sources in precedence order, and
+    // [default] below [global] in the same file (Splunk copies [default] into every stanza;
+    // Eventgen ignores it, we keep it as the lowest layer).
+    let mut globals: Vec<((usize, usize, bool), Stanza)> = Vec::new();
     for (i, src) in sources.iter().enumerate() {
         let mut layers = Vec::new();
-        for f in &src.files {
+        for (layer, f) in src.files.iter().enumerate() {
             if !f.exists() {
                 continue;
             }
             match conf::read_conf(f) {
                 Ok((stanzas, probs)) => {
                     problems.extend(probs);
-                    layers.push(stanzas);
+                    let (g, rest): (Vec<Stanza>, Vec<Stanza>) = stanzas
+                        .into_iter()
+                        .partition(|s| s.name == "global" || s.name == "default");
+                    globals.extend(g.into_iter().map(|s| ((layer, i, s.name == "global"), s)));
+                    layers.push(rest);
                 }
                 Err(p) => problems.push(p),
             }
         }
-        let merged = conf::layer(layers);
-        let (globals, samples): (Vec<Stanza>, Vec<Stanza>) = merged
-            .into_iter()
-            .partition(|s| s.name == "global" || s.name == "default");
-        // [default] is below [global]: Splunk copies it into every stanza, Eventgen ignores it.
-        let mut g = globals;
-        g.sort_by_key(|s| s.name == "global");
-        global_layers.push(g);
-        per_source.push((i, samples));
+        per_source.push((i, conf::layer(layers)));
     }
-    let global = conf::layer(global_layers)
+    globals.sort_by_key(|(rank, _)| *rank);
+    let global = globals
         .into_iter()
-        .fold(Settings::default(), |mut acc, s| {
+        .fold(Settings::default(), |mut acc, (_, s)| {
             for (k, v) in s.settings.iter() {
                 acc.insert(k.clone(), v.clone());
             }

@@ -1,0 +1,245 @@
+//! The three ways splunkd calls the binary: `--scheme`, `--validate-arguments` and a run with
+//! the `<input>` document on stdin. A run reads `eventgen.conf` from every enabled app under
+//! `$SPLUNK_HOME/etc/apps`, forces outputs to the XML stream (except file and spool), and
+//! streams until every sample ends or splunkd sends SIGTERM.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::apps::{discover_apps, eventgen_confs};
+use super::input::parse_input;
+use super::log::{Level, Logger, splunk_log_path};
+use super::validate::{error_xml, parse_validation, parse_verbosity, validate, validate_params};
+use super::{param, read_document};
+use crate::pipeline::{self, RunOptions};
+use crate::plan::{self, ConfSource, OutputSpec, Overrides, Plan};
+use crate::problem::Problem;
+use crate::timing::clock::Clock;
+
+/// How many plan errors the validation message shows before "and N more".
+const VALIDATION_ERRORS_SHOWN: usize = 5;
+
+fn splunk_home() -> Result<PathBuf, String> {
+    std::env::var_os("SPLUNK_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| {
+            "SPLUNK_HOME is not set to a folder; splunkd sets it for modular inputs".to_string()
+        })
+}
+
+/// One configuration source per enabled app with an eventgen.conf, lowest precedence first.
+pub fn app_sources(splunk_home: &Path) -> Vec<ConfSource> {
+    let apps = discover_apps(splunk_home);
+    let mut sources: Vec<ConfSource> = eventgen_confs(&apps)
+        .into_iter()
+        .map(|c| ConfSource {
+            files: vec![
+                c.app.path.join("default").join("eventgen.conf"),
+                c.app.path.join("local").join("eventgen.conf"),
+            ],
+            default_sample_dir: c.app.path.join("samples"),
+            app: Some(c.app.name.clone()),
+        })
+        .collect();
+    // discover_apps lists the highest priority first; layering wants the lowest first.
+    sources.reverse();
+    sources
+}
+
+/// `--scheme`.
+pub fn scheme() -> u8 {
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(super::scheme::scheme_xml().as_bytes());
+    0
+}
+
+fn fail_validation(msg: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(error_xml(msg).as_bytes());
+    let _ = out.flush();
+    1
+}
+
+/// `--validate-arguments`: the arguments, then the plan built from every app, so a broken
+/// eventgen.conf is shown in Splunk Web when the input is saved.
+pub fn validate_arguments() -> u8 {
+    let text = match read_document(std::io::stdin().lock(), "</items>") {
+        Ok(t) => t,
+        Err(e) => return fail_validation(&e),
+    };
+    let item = match parse_validation(&text) {
+        Ok(i) => i,
+        Err(e) => return fail_validation(&e),
+    };
+    if let Err(e) = validate(&item) {
+        return fail_validation(&e);
+    }
+    let Ok(home) = splunk_home() else {
+        // Nothing more to check without an installation.
+        return 0;
+    };
+    let (_, problems) = plan::build(
+        &app_sources(&home),
+        &Overrides {
+            app_mode: true,
+            ..Overrides::default()
+        },
+    );
+    let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+    if errors.is_empty() {
+        return 0;
+    }
+    let mut msg = format!("eventgen.conf has {} errors: ", errors.len());
+    let shown: Vec<String> = errors
+        .iter()
+        .take(VALIDATION_ERRORS_SHOWN)
+        .map(|p| p.to_string())
+        .collect();
+    msg.push_str(&shown.join("; "));
+    if errors.len() > VALIDATION_ERRORS_SHOWN {
+        msg.push_str(&format!(
+            "; and {} more (see eventgen.log)",
+            errors.len() - VALIDATION_ERRORS_SHOWN
+        ));
+    }
+    fail_validation(&msg)
+}
+
+/// Secrets that must never reach a log line: HEC tokens of the plan.
+fn register_secrets(plan: &Plan, log: &Logger) {
+    for out in &plan.outputs {
+        if let OutputSpec::Hec { config, .. } = out {
+            for s in &config.servers {
+                log.add_secret(&s.token);
+            }
+        }
+    }
+}
+
+/// A run: the `<input>` document on stdin, events on stdout.
+pub fn run() -> u8 {
+    let stderr_log = Logger::new(Level::Info);
+    let text = match read_document(std::io::stdin().lock(), "</input>") {
+        Ok(t) => t,
+        Err(e) => {
+            stderr_log.error(&format!(
+                "cannot read the input configuration from splunkd: {e}"
+            ));
+            return 1;
+        }
+    };
+    let input = match parse_input(&text) {
+        Ok(i) => i,
+        Err(e) => {
+            stderr_log.error(&format!(
+                "cannot parse the input configuration from splunkd: {e}"
+            ));
+            return 1;
+        }
+    };
+    let stanza = input
+        .stanzas
+        .iter()
+        .find(|s| validate_params(&s.params).is_ok());
+    let level = stanza
+        .and_then(|s| param(&s.params, "verbosity"))
+        .and_then(|v| parse_verbosity(v).ok())
+        .map_or(Level::Info, |v| Level::from_verbosity(v).min(Level::Info));
+    let log = Arc::new(Logger::new(level));
+    log.add_secret(&input.session_key);
+    let home = match splunk_home() {
+        Ok(h) => h,
+        Err(e) => {
+            log.error(&e);
+            return 1;
+        }
+    };
+    if let Err(e) = log.attach_file(&splunk_log_path(&home)) {
+        log.warn(&format!(
+            "cannot write {}: {e}",
+            splunk_log_path(&home).display()
+        ));
+    }
+    for s in &input.stanzas {
+        if let Err(e) = validate_params(&s.params) {
+            log.error(&format!("discarding invalid input stanza {}: {e}", s.name));
+        }
+    }
+    let sources = app_sources(&home);
+    let state_dir =
+        (!input.checkpoint_dir.is_empty()).then(|| PathBuf::from(&input.checkpoint_dir));
+    let overrides = Overrides {
+        app_mode: true,
+        state_dir,
+        ..Overrides::default()
+    };
+    let (plan, problems) = plan::build(&sources, &overrides);
+    register_secrets(&plan, &log);
+    for p in &problems {
+        if p.is_error() {
+            log.error(&p.to_string());
+        } else {
+            log.warn(&p.to_string());
+        }
+    }
+    let apps: Vec<&str> = sources
+        .iter()
+        .rev()
+        .filter_map(|s| s.app.as_deref())
+        .collect();
+    let outputs: Vec<String> = plan.outputs.iter().map(OutputSpec::describe).collect();
+    log.info(&format!(
+        "eventgen {} starting: {} apps with eventgen.conf ({}), {} samples, outputs: {}",
+        super::VERSION,
+        apps.len(),
+        apps.join(", "),
+        plan.samples.len(),
+        if outputs.is_empty() {
+            "none".to_string()
+        } else {
+            outputs.join(", ")
+        }
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    if plan.samples.is_empty() {
+        log.info(
+            "no enabled sample: enable one in an app's local/eventgen.conf (disabled = false)",
+        );
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"<stream></stream>");
+        let _ = out.flush();
+        return 0;
+    }
+    let sink_log = log.clone();
+    let logf = move |line: &str| match line.split_once(' ') {
+        Some(("ERROR", rest)) => sink_log.error(rest),
+        Some(("WARN", rest)) => sink_log.warn(rest),
+        Some(("INFO", rest)) => sink_log.info(rest),
+        _ => sink_log.info(line),
+    };
+    let opts = RunOptions {
+        clock: Clock::Real,
+        stop,
+        modinput_stream: true,
+    };
+    match pipeline::run(plan, opts, &logf) {
+        Ok(r) => {
+            log.info(&format!(
+                "eventgen stopping: {} events, {} bytes written",
+                r.events, r.bytes
+            ));
+            0
+        }
+        Err(e) => {
+            log.error(&e.to_string());
+            1
+        }
+    }
+}
