@@ -265,6 +265,7 @@ fn plan_lines(plan: &Plan) -> Vec<String> {
                 plan::Generator::Replay => "replay",
                 plan::Generator::Windbag => "windbag",
                 plan::Generator::Counter(_) => "counter",
+                plan::Generator::Jinja(..) => "jinja",
             };
             let count = if s.count == 0 {
                 format!("all({})", s.events.len())

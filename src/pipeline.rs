@@ -531,6 +531,7 @@ fn schedule(
                     s.count
                 }
             }
+            Generator::Jinja(..) => s.count.max(1),
             Generator::Windbag => {
                 if s.count == 0 {
                     60

@@ -77,6 +77,8 @@ pub struct Worker {
     rows: Vec<Option<usize>>,
     counters: Vec<i64>,
     offset_cache: (i64, Tz, FixedOffset),
+    /// Samples whose runtime error was already reported (once per worker).
+    reported: Vec<usize>,
 }
 
 impl Worker {
@@ -102,6 +104,7 @@ impl Worker {
             rows: vec![None; files],
             counters: Vec::new(),
             offset_cache: (i64::MIN, Tz::Local, chrono::Utc.fix()),
+            reported: Vec::new(),
         }
     }
 
@@ -115,6 +118,10 @@ impl Worker {
         match &sample.generator {
             Generator::Sample | Generator::Replay => self.run_sample(sample, job, &mut rng, batch),
             Generator::Windbag => self.run_windbag(sample, job, batch),
+            Generator::Jinja(jp, count_type) => {
+                let jp = jp.clone();
+                self.run_jinja(sample, &jp, *count_type, job, &mut rng, batch)
+            }
             Generator::Counter(_) => {
                 crate::generate::counter::run(sample, job, batch, &mut self.raw)
             }
@@ -345,6 +352,71 @@ impl Worker {
         }
         times.clear();
         self.times = times;
+    }
+
+    fn run_jinja(
+        &mut self,
+        sample: &SamplePlan,
+        jp: &crate::generate::jinja::JinjaPlan,
+        count_type: crate::plan::JinjaCount,
+        job: &Job,
+        rng: &mut Rng,
+        batch: &mut Batch,
+    ) {
+        use crate::generate::jinja::JinjaCycle;
+        let target = job.count.max(1);
+        let mut events = Vec::new();
+        let mut emitted = 0u64;
+        // Bounded: a template that renders nothing cannot loop forever in line_count mode.
+        let max_cycles = if count_type == crate::plan::JinjaCount::Lines {
+            target * 100
+        } else {
+            target
+        };
+        for cycle in 0..max_cycles {
+            if count_type == crate::plan::JinjaCount::Lines && emitted >= target {
+                break;
+            }
+            events.clear();
+            let cx = JinjaCycle {
+                cycle,
+                max_count: target,
+                earliest: job.earliest,
+                latest: job.latest,
+                now: job.latest,
+                tz: sample.tz,
+            };
+            let result = jp.render(&cx, rng, &mut events);
+            for ev in &events {
+                let t = ev.time.unwrap_or(job.latest);
+                let meta = EventMeta {
+                    time: t,
+                    host: ev.host.as_deref().unwrap_or(&sample.meta.host),
+                    source: ev.source.as_deref().unwrap_or(&sample.meta.source),
+                    sourcetype: ev.sourcetype.as_deref().unwrap_or(&sample.meta.sourcetype),
+                    index: ev.index.as_deref().unwrap_or(&sample.meta.index),
+                };
+                note_meta(batch, sample.encoding, &meta);
+                sample
+                    .encoding
+                    .encode(&meta, ev.raw.as_bytes(), &mut batch.bytes);
+                batch.raw_bytes += ev.raw.len() as u64;
+                batch.ends.push(batch.bytes.len() as u32);
+                batch.last_time = t;
+                emitted += 1;
+            }
+            if let Err(e) = result {
+                if !self.reported.contains(&job.sample) {
+                    self.reported.push(job.sample);
+                    eprintln!(
+                        "ERROR [{}] jinja template {}: {e}",
+                        sample.stanza,
+                        jp.label()
+                    );
+                }
+                break;
+            }
+        }
     }
 
     fn run_windbag(&mut self, sample: &SamplePlan, job: &Job, batch: &mut Batch) {

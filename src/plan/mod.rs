@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::conf::{self, Setting, Settings, Stanza};
+use crate::generate::jinja::JinjaPlan;
 use crate::output::encode::Encoding;
 use crate::output::hec::HecConfig;
 use crate::output::hec::config::Endpoint;
@@ -75,6 +76,17 @@ pub enum Generator {
     Windbag,
     /// Counter values, Eventgen's `counter` generator.
     Counter(CounterGen),
+    /// Events rendered from a Jinja template, Eventgen's `jinja` generator.
+    Jinja(Arc<JinjaPlan>, JinjaCount),
+}
+
+/// What `count` counts for the jinja generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JinjaCount {
+    /// Template renders per interval.
+    Cycles,
+    /// Events per interval (renders until that many came out).
+    Lines,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -914,11 +926,40 @@ fn build_sample(
             })
         }
         "jinja" => {
-            r.error(
-                "generator",
-                "the jinja generator is not available in this build yet".into(),
-            );
-            Generator::Sample
+            let dir_setting = r
+                .string("jinja_template_dir")
+                .unwrap_or_else(|| "templates".into());
+            let dir = {
+                let p = PathBuf::from(crate::token::expand_vars(&dir_setting));
+                if p.is_absolute() {
+                    p
+                } else {
+                    c.sample_dir.join(p)
+                }
+            };
+            let count_type = match r.choice("jinja_count_type").as_str() {
+                "line_count" => JinjaCount::Lines,
+                _ => JinjaCount::Cycles,
+            };
+            match r.string("jinja_target_template").filter(|t| !t.is_empty()) {
+                None => {
+                    let loc = c.location.clone();
+                    r.problems.push(
+                        Problem::error("the jinja generator needs jinja_target_template (the template file to render)")
+                            .located(&loc)
+                            .stanza(&c.stanza)
+                            .key("jinja_target_template"),
+                    );
+                    Generator::Sample
+                }
+                Some(target) => match JinjaPlan::build(&dir, &target, r.raw("jinja_variables")) {
+                    Ok(p) => Generator::Jinja(Arc::new(p), count_type),
+                    Err(e) => {
+                        r.error("jinja_target_template", e);
+                        Generator::Sample
+                    }
+                },
+            }
         }
         _ => Generator::Sample,
     };

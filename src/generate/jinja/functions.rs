@@ -2,7 +2,6 @@
 //! functions, a `random` filter on the worker's RNG, Python printf formatting, mutable lists and
 //! Python-style value printing.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, ValueKind, from_args};
@@ -28,33 +27,10 @@ pub(super) fn python_formatter(
 
 /// Formats an epoch (seconds) with a Python strftime format in `tz`. `%z`/`%Z` render empty, as
 /// for Eventgen's naive datetimes.
-// TODO(lead): swap for `crate::timing::strftime::TimeFormat` once it is implemented; this uses
-// chrono's `format`, which differs from Python for some rare directives.
+/// Formats an epoch in the sample's zone with Python's strftime rules.
 fn format_time(epoch_secs: f64, fmt: &str, tz: Tz) -> String {
     let micros = (epoch_secs * MICROS_PER_SEC as f64).round() as i64;
-    let dt = tz.datetime(micros);
-    let mut chrono_fmt = String::with_capacity(fmt.len() + 4);
-    let mut chars = fmt.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            chrono_fmt.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('z' | 'Z') => {}
-            Some('f') => chrono_fmt.push_str("%6f"),
-            Some(other) => {
-                chrono_fmt.push('%');
-                chrono_fmt.push(other);
-            }
-            None => chrono_fmt.push_str("%%"),
-        }
-    }
-    let mut out = String::new();
-    match write!(out, "{}", dt.format(&chrono_fmt)) {
-        Ok(()) => out,
-        Err(_) => fmt.to_string(),
-    }
+    crate::timing::strftime::TimeFormat::compile(fmt).render_to_string(&tz.datetime(micros))
 }
 
 /// Per-render state reachable from filters and functions: the worker's RNG (moved back to the
