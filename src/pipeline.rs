@@ -61,6 +61,9 @@ struct SampleState {
     jobs: u64,
     done: bool,
     pdv_target_bytes: f64,
+    /// Replay: start of the current pass and the next event to send.
+    pass_start: Micros,
+    replay_next: usize,
 }
 
 fn open_sink(
@@ -207,7 +210,9 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         .name("output".into())
         .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_stats, &stop_r))?;
 
-    let final_ordinals = schedule(&plan, opts.clock, &opts.stop, &job_tx, &stats);
+    let resume = replay_positions(&plan);
+    let (final_ordinals, replay_next) =
+        schedule(&plan, opts.clock, &opts.stop, &job_tx, &stats, &resume);
     drop(job_tx);
     for h in handles {
         let _ = h.join();
@@ -219,6 +224,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         log(&format!("INFO {s}"));
     }
     save_counters(&plan, &starts, &shared, &final_ordinals, log);
+    save_replay_positions(&plan, &replay_next, log);
     Ok(RunReport {
         events: stats.total_events(),
         bytes: stats.total_bytes(),
@@ -226,6 +232,37 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         output_errors: errors,
         broken_pipe: broken,
     })
+}
+
+/// Where each replay sample stopped last time (state folder only).
+fn replay_positions(plan: &Plan) -> Vec<usize> {
+    plan.samples
+        .iter()
+        .map(|s| match (&plan.state_dir, &s.replay) {
+            (Some(d), Some(_)) => std::fs::read_to_string(state_path(d, s, "replay.position"))
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(0),
+            _ => 0,
+        })
+        .collect()
+}
+
+fn save_replay_positions(plan: &Plan, next: &[usize], log: &dyn Fn(&str)) {
+    let Some(dir) = &plan.state_dir else { return };
+    for (i, s) in plan.samples.iter().enumerate() {
+        if s.replay.is_none() {
+            continue;
+        }
+        let _ = std::fs::create_dir_all(dir);
+        let path = state_path(dir, s, "replay.position");
+        if let Err(e) = std::fs::write(&path, format!("{}\n", next.get(i).copied().unwrap_or(0))) {
+            log(&format!(
+                "ERROR cannot write replay position {}: {e}",
+                path.display()
+            ));
+        }
+    }
 }
 
 fn save_counters(
@@ -430,28 +467,41 @@ fn schedule(
     stop: &Arc<AtomicBool>,
     jobs: &Sender<Job>,
     stats: &Stats,
-) -> Vec<u64> {
+    resume_positions: &[usize],
+) -> (Vec<u64>, Vec<usize>) {
     let t0 = clock.now();
     let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
     let mut sched_rng = Rng::derive(seed, u64::MAX);
     let mut states: Vec<SampleState> = plan
         .samples
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let first = t0 + s.delay;
             let backfill_from = s
                 .backfill
                 .as_ref()
                 .map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros())
                 .filter(|&b| b < first);
+            let resume = s.replay.as_ref().map_or(0, |rp| {
+                let pos = resume_positions.get(i).copied().unwrap_or(0);
+                if pos < rp.offsets.len() { pos } else { 0 }
+            });
+            let skip = s
+                .replay
+                .as_ref()
+                .map_or(0, |rp| rp.offsets.get(resume).copied().unwrap_or(0));
             SampleState {
                 next: first,
                 executions: 0,
-                ordinal: 0,
+                ordinal: resume as u64,
                 backfill_from,
                 jobs: 0,
-                done: matches!(s.end, End::Intervals(0)),
+                done: matches!(s.end, End::Intervals(0))
+                    || s.replay.as_ref().is_some_and(|rp| rp.offsets.is_empty()),
                 pdv_target_bytes: 0.0,
+                pass_start: first - skip,
+                replay_next: resume,
             }
         })
         .collect();
@@ -473,6 +523,24 @@ fn schedule(
         }
         if !clock.wait_until(deadline, stop) {
             break;
+        }
+        if let Some(rp) = &s.replay {
+            match fire_replay(
+                s,
+                i,
+                rp,
+                &mut states[i],
+                deadline,
+                clock.now(),
+                &mut seq,
+                seed,
+                jobs,
+            ) {
+                Err(()) => break,
+                Ok(None) => states[i].done = true,
+                Ok(Some(next)) => heap.push(Reverse((next, i))),
+            }
+            continue;
         }
         let now = deadline;
         let step = if s.interval > 0 {
@@ -509,7 +577,7 @@ fn schedule(
                     &mut sched_rng,
                     jobs,
                 ) {
-                    return states.iter().map(|s| s.ordinal).collect();
+                    return positions(&states);
                 }
                 t = hi;
             }
@@ -578,7 +646,126 @@ fn schedule(
         st.next = deadline + step;
         heap.push(Reverse((st.next, i)));
     }
-    states.iter().map(|s| s.ordinal).collect()
+    positions(&states)
+}
+
+fn positions(states: &[SampleState]) -> (Vec<u64>, Vec<usize>) {
+    (
+        states.iter().map(|s| s.ordinal).collect(),
+        states.iter().map(|s| s.replay_next).collect(),
+    )
+}
+
+/// Most events one replay backfill may produce (a guard against tiny gaps over long windows).
+const REPLAY_BACKFILL_LIMIT: usize = 10_000_000;
+
+/// One replay firing: the backfill (first time only), then every event due by `now`.
+/// Returns the next deadline, `None` when the sample has ended, `Err` when the run stops.
+#[allow(clippy::too_many_arguments)]
+fn fire_replay(
+    s: &SamplePlan,
+    i: usize,
+    rp: &crate::plan::replay::ReplayPlan,
+    st: &mut SampleState,
+    deadline: Micros,
+    now: Micros,
+    seq: &mut u64,
+    seed: u64,
+    jobs: &Sender<Job>,
+) -> Result<Option<Micros>, ()> {
+    let n = rp.offsets.len();
+    let mut send = |st: &mut SampleState, first: usize, times: Vec<Micros>| -> Result<(), ()> {
+        let count = times.len() as u64;
+        // Ordinals stay congruent to the event index, so counters and event choice agree.
+        let base = st.ordinal - st.ordinal % n as u64;
+        let ordinal = if (st.ordinal % n as u64) as usize <= first {
+            base + first as u64
+        } else {
+            base + n as u64 + first as u64
+        };
+        let job = Job {
+            seq: *seq,
+            sample: i,
+            earliest: times[0],
+            latest: *times.last().unwrap_or(&times[0]),
+            count,
+            ordinal,
+            rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
+            index: None,
+            cycle: (st.executions, count),
+            times,
+        };
+        jobs.send(job).map_err(|_| ())?;
+        *seq += 1;
+        st.jobs += 1;
+        st.ordinal = ordinal + count;
+        Ok(())
+    };
+    if let Some(from) = st.backfill_from.take() {
+        // Walk the sample backwards from the live pass's start: the gap before event 0 of a
+        // pass is the pause between passes (`interval`).
+        let mut picked: Vec<(usize, Micros)> = Vec::new();
+        let mut t = st.pass_start;
+        let mut k = n - 1;
+        if rp.span() > 0 || s.interval > 0 {
+            loop {
+                let gap = if k == n - 1 {
+                    s.interval
+                } else {
+                    rp.offsets[k + 1] - rp.offsets[k]
+                };
+                t -= gap;
+                if t < from || picked.len() >= REPLAY_BACKFILL_LIMIT {
+                    break;
+                }
+                picked.push((k, t));
+                k = if k == 0 { n - 1 } else { k - 1 };
+            }
+        }
+        picked.reverse();
+        // Consecutive runs of event indices go out as jobs.
+        let mut start = 0;
+        while start < picked.len() {
+            let mut end = start + 1;
+            while end < picked.len()
+                && picked[end].0 == picked[end - 1].0 + 1
+                && end - start < JOB_EVENTS as usize
+            {
+                end += 1;
+            }
+            let times = picked[start..end].iter().map(|p| p.1).collect();
+            send(st, picked[start].0, times)?;
+            start = end;
+        }
+    }
+    // Every event due by now (virtual clock: exactly those due at this deadline).
+    let due = now.max(deadline);
+    let first = st.replay_next;
+    let mut k = first;
+    let mut times = Vec::new();
+    while k < n && st.pass_start + rp.offsets[k] <= due && times.len() < JOB_EVENTS as usize {
+        times.push(st.pass_start + rp.offsets[k]);
+        k += 1;
+    }
+    if times.is_empty() {
+        times.push(deadline);
+        k = first + 1;
+    }
+    let last = *times.last().unwrap_or(&deadline);
+    send(st, first, times)?;
+    st.replay_next = k;
+    if k < n {
+        return Ok(Some(st.pass_start + rp.offsets[k]));
+    }
+    st.executions += 1;
+    st.replay_next = 0;
+    if let End::Intervals(passes) = s.end
+        && st.executions >= passes
+    {
+        return Ok(None);
+    }
+    st.pass_start = last + s.interval;
+    Ok(Some(st.pass_start))
 }
 
 fn base_count(s: &SamplePlan) -> u64 {
@@ -667,6 +854,7 @@ fn emit(
             rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
             index,
             cycle: (st.executions, count),
+            times: Vec::new(),
         };
         if jobs.send(job).is_err() {
             return false;

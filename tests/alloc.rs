@@ -72,6 +72,7 @@ fn no_allocation_per_event_in_steady_state() {
         rng_seed: 7,
         index: None,
         cycle: (0, 1),
+        times: Vec::new(),
     };
     let mut batch = Batch::default();
     // Warm up with the larger job so every buffer has its final size.

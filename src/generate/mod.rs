@@ -33,6 +33,8 @@ pub struct Job {
     pub index: Option<usize>,
     /// Counter generator: which cycle of how many.
     pub cycle: (u64, u64),
+    /// Replay: the send time of each event (then `count` is its length).
+    pub times: Vec<Micros>,
 }
 
 /// Counters that cannot be derived from ordinals (random selection, slow templates).
@@ -192,7 +194,13 @@ impl Worker {
         if n == 0 || job.count == 0 {
             return;
         }
-        self.fill_times(sample, job, rng);
+        if job.times.is_empty() {
+            self.fill_times(sample, job, rng);
+        } else {
+            self.times.clear();
+            self.times.extend_from_slice(&job.times);
+        }
+        let is_replay = sample.replay.is_some();
         self.scratch_for(job.sample, sample);
         let ordinal_mode = sample.ordinal_counters();
         let latest_dt = self.datetime(sample.tz, job.latest);
@@ -212,6 +220,12 @@ impl Worker {
                 (ordinal % n as u64) as usize
             };
             let event = &sample.events[ev_idx];
+            let format_index = sample
+                .replay
+                .as_ref()
+                .and_then(|r| r.formats.get(ev_idx))
+                .copied()
+                .unwrap_or(0);
             let tpl = &event.template;
             if ordinal_mode && let Some(sc) = &self.per_sample[job.sample] {
                 for (c, pre) in sc.prefix.iter().enumerate() {
@@ -248,7 +262,8 @@ impl Worker {
                         rates: &sample.rates,
                         rows,
                         counters,
-                        replay: false,
+                        replay: is_replay,
+                        format_index,
                     };
                     tok.render_value(&mut cx, out);
                 });
@@ -280,7 +295,8 @@ impl Worker {
                         rates: &sample.rates,
                         rows: &mut self.rows,
                         counters: &self.counters,
-                        replay: false,
+                        replay: is_replay,
+                        format_index,
                     };
                     tok.render_value(&mut cx, buf);
                     self.value_sec[k] = if cacheable { sec } else { i64::MIN };
@@ -508,6 +524,7 @@ fn apply_host_token(
             rows: &mut rows,
             counters: &[],
             replay: false,
+            format_index: 0,
         };
         tok.render_value(&mut cx, out);
     })

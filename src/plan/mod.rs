@@ -3,6 +3,7 @@
 //! location; a sample with an error is left out, the others still run.
 
 pub mod keys;
+pub mod replay;
 pub mod sample;
 pub mod tokens;
 
@@ -219,6 +220,8 @@ pub struct SamplePlan {
     pub encoding: Encoding,
     /// `true` if some event must be rendered token by token.
     pub slow_events: usize,
+    /// Replay pacing (replay generator only).
+    pub replay: Option<replay::ReplayPlan>,
 }
 
 impl SamplePlan {
@@ -827,6 +830,8 @@ fn build_sample(
         }
     }
     let end = match r.raw("end") {
+        // Replay plays one pass unless told otherwise (what Eventgen does from the CLI).
+        None | Some("") if mode == "replay" || generator_name == "replay" => End::Intervals(1),
         None | Some("") => End::Forever,
         Some(v) => match keys::parse_int(v) {
             Ok(n) if n < 0 => End::Forever,
@@ -850,7 +855,7 @@ fn build_sample(
             Tz::Local
         }
     };
-    let randomize_events = r.bool("randomizeEvents");
+    let randomize_events = r.bool("randomizeEvents") && generator_name != "replay";
     let bundlelines = r.bool("bundlelines");
     let sequential_timestamp = r.bool("sequentialTimestamp");
     let time_multiple = r.float("timeMultiple");
@@ -1098,6 +1103,20 @@ fn build_sample(
     }
     let _ = src;
 
+    let replay_plan = matches!(generator, Generator::Replay).then(|| {
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        replay::build(
+            &raw_events,
+            &compiled.tokens,
+            &time_field,
+            tz,
+            time_multiple,
+            year,
+            &c.location,
+            &c.stanza,
+            problems,
+        )
+    });
     let probes = make_probes(
         &compiled.tokens,
         &tz,
@@ -1156,6 +1175,7 @@ fn build_sample(
         output,
         encoding,
         slow_events,
+        replay: replay_plan,
     })
 }
 
@@ -1236,6 +1256,7 @@ fn make_probes(tokens: &[Token], tz: &Tz, files: usize, counters: usize, events:
             rows: &mut rows,
             counters: &ctr,
             replay: false,
+            format_index: 0,
         };
         let mut round_values = Vec::with_capacity(tokens.len());
         for tok in tokens {

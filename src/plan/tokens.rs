@@ -13,6 +13,16 @@ use crate::token::{
     Replacement, ReplacementFile, Token, TokenRegex, resolve_path, split_file_column,
 };
 
+/// The formats of a `replaytimestamp` JSON list (`["%Y-%m-%d", "%b %d %H:%M:%S"]`).
+pub fn format_list(value: &str) -> Option<Vec<String>> {
+    let v = value.trim();
+    if !v.starts_with('[') {
+        return None;
+    }
+    let list: Vec<String> = serde_json::from_str(v).ok()?;
+    (!list.is_empty()).then_some(list)
+}
+
 /// Replacement files of a plan, shared by every token that names the same file.
 #[derive(Default)]
 pub struct FileCache {
@@ -162,8 +172,9 @@ pub fn compile(
         let replacement = match ty.value.trim() {
             "static" => Replacement::Static(rep.value.clone()),
             t @ ("timestamp" | "replaytimestamp") => {
+                let list = format_list(&rep.value).filter(|_| t == "replaytimestamp");
                 let format = TimeFormat::compile(&rep.value);
-                if !format.has_directives() && !rep.value.trim_start().starts_with('[') {
+                if list.is_none() && !format.has_directives() {
                     problems.push(
                         Problem::warning("format has no strftime directive, so this token never changes the text (as in Eventgen)")
                             .located(&rep.location)
@@ -171,10 +182,12 @@ pub fn compile(
                             .key(&format!("token.{n}.replacement")),
                     );
                 }
-                if t == "timestamp" {
-                    Replacement::Timestamp(format)
-                } else {
-                    Replacement::ReplayTimestamp(format)
+                match list {
+                    _ if t == "timestamp" => Replacement::Timestamp(format),
+                    Some(formats) => Replacement::ReplayTimestamp(
+                        formats.iter().map(|f| TimeFormat::compile(f)).collect(),
+                    ),
+                    None => Replacement::ReplayTimestamp(vec![format]),
                 }
             }
             t @ ("random" | "rated") => match RandomSpec::parse(&rep.value) {
@@ -268,6 +281,7 @@ pub fn compile(
         };
         out.tokens.push(Token {
             number: n,
+            replacement_text: rep.value.clone(),
             pattern: re.value.clone(),
             regex,
             replacement,
@@ -285,6 +299,7 @@ pub fn compile(
                 (Ok(regex), Ok(file)) => {
                     out.host = Some(Token {
                         number: 0,
+                        replacement_text: r.value.clone(),
                         pattern: t.value.clone(),
                         regex,
                         replacement: Replacement::File {

@@ -115,8 +115,9 @@ pub enum Replacement {
     Static(String),
     /// The event's time.
     Timestamp(TimeFormat),
-    /// The window's latest time in sample mode; the event's time in replay.
-    ReplayTimestamp(TimeFormat),
+    /// The window's latest time in sample mode; the event's time in replay. A JSON list of
+    /// formats gives several; replay renders each event with the one its original text had.
+    ReplayTimestamp(Vec<TimeFormat>),
     Random(RandomSpec),
     /// Random integer/float scaled by the hourOfDay and dayOfWeek rates.
     Rated(RandomSpec),
@@ -148,6 +149,8 @@ pub struct Token {
     /// The `N` of `token.N.*`.
     pub number: u32,
     pub pattern: String,
+    /// The `replacement` text as written (replay parses original times with it).
+    pub replacement_text: String,
     pub regex: TokenRegex,
     pub replacement: Replacement,
     /// Index of this token's counter (integerid, seqfile) in the run state.
@@ -167,6 +170,8 @@ pub struct ValueContext<'a> {
     /// Counter values for this event, by counter index (integerid, seqfile).
     pub counters: &'a [i64],
     pub replay: bool,
+    /// Replay: which of a `replaytimestamp` format list matched this event's original text.
+    pub format_index: usize,
 }
 
 impl Token {
@@ -175,7 +180,10 @@ impl Token {
         match &self.replacement {
             Replacement::Static(s) => out.extend_from_slice(s.as_bytes()),
             Replacement::Timestamp(f) => f.render(cx.time, out),
-            Replacement::ReplayTimestamp(f) => {
+            Replacement::ReplayTimestamp(formats) => {
+                let Some(f) = formats.get(cx.format_index).or(formats.first()) else {
+                    return;
+                };
                 if cx.replay {
                     f.render(cx.time, out)
                 } else {

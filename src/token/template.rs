@@ -246,6 +246,7 @@ mod tests {
     fn tok(pattern: &str) -> Token {
         Token {
             number: 0,
+            replacement_text: String::new(),
             pattern: pattern.into(),
             regex: TokenRegex::compile(pattern).unwrap(),
             replacement: Replacement::Static(String::new()),

@@ -27,10 +27,16 @@ pub(super) fn python_formatter(
 
 /// Formats an epoch (seconds) with a Python strftime format in `tz`. `%z`/`%Z` render empty, as
 /// for Eventgen's naive datetimes.
-/// Formats an epoch in the sample's zone with Python's strftime rules.
+/// Formats an epoch in the sample's zone with Python's strftime rules. As in Eventgen, whose
+/// template times are naive, `%z` and `%Z` print nothing here.
 fn format_time(epoch_secs: f64, fmt: &str, tz: Tz) -> String {
     let micros = (epoch_secs * MICROS_PER_SEC as f64).round() as i64;
-    crate::timing::strftime::TimeFormat::compile(fmt).render_to_string(&tz.datetime(micros))
+    let naive = fmt
+        .replace("%%", "\u{0}")
+        .replace("%z", "")
+        .replace("%Z", "")
+        .replace('\u{0}', "%%");
+    crate::timing::strftime::TimeFormat::compile(&naive).render_to_string(&tz.datetime(micros))
 }
 
 /// Per-render state reachable from filters and functions: the worker's RNG (moved back to the
