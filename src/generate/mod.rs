@@ -13,8 +13,8 @@ use crate::output::{Batch, EventMeta};
 use crate::plan::{Generator, Plan, SamplePlan};
 use crate::rng::Rng;
 use crate::timing::{MICROS_PER_SEC, Micros, Tz};
-use crate::token::template::render_slow;
-use crate::token::{Replacement, Token, ValueContext};
+use crate::token::template::{SlotCache, render_slow};
+use crate::token::{Token, ValueContext};
 
 /// One unit of work for a worker.
 #[derive(Debug, Clone)]
@@ -63,6 +63,10 @@ impl SharedCounters {
 struct SampleScratch {
     /// `prefix[c][i]`: events among the first `i` that use counter `c`.
     prefix: Vec<Vec<u64>>,
+    /// Per token: its value depends only on the event's second (cached per second).
+    per_second: Vec<bool>,
+    /// Composed slot texts of this sample, per second.
+    slots: SlotCache,
 }
 
 /// A generator worker's reusable state.
@@ -81,6 +85,8 @@ pub struct Worker {
     offset_cache: (i64, Tz, FixedOffset),
     /// Samples whose runtime error was already reported (once per worker).
     reported: Vec<usize>,
+    /// An empty slot cache for samples without scratch state.
+    no_slots: SlotCache,
 }
 
 impl Worker {
@@ -107,6 +113,7 @@ impl Worker {
             counters: Vec::new(),
             offset_cache: (i64::MIN, Tz::Local, chrono::Utc.fix()),
             reported: Vec::new(),
+            no_slots: SlotCache::default(),
         }
     }
 
@@ -131,13 +138,7 @@ impl Worker {
     }
 
     fn datetime(&mut self, tz: Tz, t: Micros) -> DateTime<FixedOffset> {
-        let sec = t.div_euclid(MICROS_PER_SEC);
-        if self.offset_cache.0 != sec || self.offset_cache.1 != tz {
-            let off = *tz.datetime(t).offset();
-            self.offset_cache = (sec, tz, off);
-        }
-        let utc = DateTime::from_timestamp_micros(t).unwrap_or_default();
-        utc.with_timezone(&self.offset_cache.2)
+        datetime_cached(&mut self.offset_cache, tz, t)
     }
 
     fn fill_times(&mut self, sample: &SamplePlan, job: &Job, rng: &mut Rng) {
@@ -186,7 +187,17 @@ impl Worker {
                 p
             })
             .collect();
-        self.per_sample[idx] = Some(SampleScratch { prefix });
+        let per_second = sample
+            .tokens
+            .iter()
+            .map(|t| t.replacement.time_only().is_some_and(|f| !f.is_subsecond()))
+            .collect();
+        let slots = SlotCache::with_slots(sample.composed_slots as usize);
+        self.per_sample[idx] = Some(SampleScratch {
+            prefix,
+            per_second,
+            slots,
+        });
     }
 
     fn run_sample(&mut self, sample: &SamplePlan, job: &Job, rng: &mut Rng, batch: &mut Batch) {
@@ -234,10 +245,13 @@ impl Worker {
                     self.counters[c] = self.starts[job.sample][c] + before as i64;
                 }
             }
-            let dt = self.datetime(sample.tz, t);
             let sec = t.div_euclid(MICROS_PER_SEC);
-            for r in self.rows.iter_mut() {
-                *r = None;
+            // The event's wall-clock time, only worked out when a token needs it.
+            let mut dt: Option<DateTime<FixedOffset>> = None;
+            if sample.file_columns {
+                for r in self.rows.iter_mut() {
+                    *r = None;
+                }
             }
             let start = batch.bytes.len();
             let direct = matches!(encoding, Encoding::Line | Encoding::Concat);
@@ -245,6 +259,7 @@ impl Worker {
                 self.raw.clear();
             }
             if tpl.is_slow() {
+                let dt = *dt.get_or_insert_with(|| self.datetime(sample.tz, t));
                 let shared = &self.shared.values[job.sample];
                 let counters = &mut self.counters;
                 let rows = &mut self.rows;
@@ -273,13 +288,22 @@ impl Worker {
                     self.raw.extend_from_slice(text.as_bytes());
                 }
             } else {
+                let per_second = &self.per_sample[job.sample]
+                    .as_ref()
+                    .map_or(&[][..], |s| &s.per_second[..]);
                 for &k in tpl.used() {
                     let tok = &sample.tokens[k];
-                    let cacheable =
-                        matches!(&tok.replacement, Replacement::Timestamp(f) if !f.is_subsecond());
+                    let cacheable = per_second.get(k).copied().unwrap_or(false);
                     if cacheable && self.value_sec[k] == sec {
                         continue;
                     }
+                    let time = if tok.needs_event_time() {
+                        *dt.get_or_insert_with(|| {
+                            datetime_cached(&mut self.offset_cache, sample.tz, t)
+                        })
+                    } else {
+                        latest_dt
+                    };
                     if let Some(c) = tok.counter
                         && !ordinal_mode
                     {
@@ -290,7 +314,7 @@ impl Worker {
                     buf.clear();
                     let mut cx = ValueContext {
                         rng,
-                        time: &dt,
+                        time: &time,
                         latest: &latest_dt,
                         rates: &sample.rates,
                         rows: &mut self.rows,
@@ -301,21 +325,17 @@ impl Worker {
                     tok.render_value(&mut cx, buf);
                     self.value_sec[k] = if cacheable { sec } else { i64::MIN };
                 }
-                if direct {
-                    tpl.render_fast(
-                        &sample.tokens,
-                        &self.values,
-                        &mut batch.bytes,
-                        &mut self.scratch,
-                    );
+                let cache = match &mut self.per_sample[job.sample] {
+                    Some(sc) => &mut sc.slots,
+                    None => &mut self.no_slots,
+                };
+                cache.second = sec;
+                let out = if direct {
+                    &mut batch.bytes
                 } else {
-                    tpl.render_fast(
-                        &sample.tokens,
-                        &self.values,
-                        &mut self.raw,
-                        &mut self.scratch,
-                    );
-                }
+                    &mut self.raw
+                };
+                tpl.render_fast(&sample.tokens, &self.values, out, &mut self.scratch, cache);
             }
             let raw_len = if direct {
                 batch.bytes.len() - start
@@ -328,6 +348,7 @@ impl Worker {
                 .and_then(|r| r.host.as_deref())
                 .unwrap_or(&sample.meta.host);
             if let Some(ht) = &sample.host_token {
+                let dt = *dt.get_or_insert_with(|| self.datetime(sample.tz, t));
                 host_buf.clear();
                 host_buf.push_str(&apply_host_token(ht, host, rng, &dt, &latest_dt, sample));
                 host = &host_buf;
@@ -353,13 +374,7 @@ impl Worker {
                 }
                 Encoding::Concat => {}
                 other => {
-                    if other.needs_uniform_meta() && !batch.is_empty() && !batch.meta.matches(&meta)
-                    {
-                        // Callers split batches on metadata changes; keep the first run's.
-                    }
-                    if batch.is_empty() {
-                        batch.meta.set(&meta);
-                    }
+                    note_meta(batch, other, &meta);
                     other.encode(&meta, &self.raw, &mut batch.bytes);
                 }
             }
@@ -453,6 +468,17 @@ impl Worker {
             push_event(sample, t, None, &self.raw, batch);
         }
     }
+}
+
+/// The wall-clock time of `t` in `tz`, with the zone's offset looked up once per second.
+fn datetime_cached(cache: &mut (i64, Tz, FixedOffset), tz: Tz, t: Micros) -> DateTime<FixedOffset> {
+    let sec = t.div_euclid(MICROS_PER_SEC);
+    if cache.0 != sec || cache.1 != tz {
+        let off = *tz.datetime(t).offset();
+        *cache = (sec, tz, off);
+    }
+    let utc = DateTime::from_timestamp_micros(t).unwrap_or_default();
+    utc.with_timezone(&cache.2)
 }
 
 /// Appends one event (text plus the sample's metadata) to a batch with the sample's encoding.

@@ -783,7 +783,7 @@ pub const KEYS: &[Key] = &[
         "autotimestamps",
         Json,
         None,
-        Global,
+        Sample,
         "JSON list of [regex, strftime format] pairs tried by autotimestamp.",
     ),
     k(

@@ -2,6 +2,7 @@
 //! typed settings, loaded samples and compiled tokens. Every problem is collected with its
 //! location; a sample with an error is left out, the others still run.
 
+pub mod autotime;
 pub mod keys;
 pub mod replay;
 pub mod sample;
@@ -222,6 +223,10 @@ pub struct SamplePlan {
     pub slow_events: usize,
     /// Replay pacing (replay generator only).
     pub replay: Option<replay::ReplayPlan>,
+    /// Number of composed template slots cached per second (see `Template::assign_cache_ids`).
+    pub composed_slots: u32,
+    /// `true` if some token reads a replacement file by column (the per-event row rule).
+    pub file_columns: bool,
 }
 
 impl SamplePlan {
@@ -815,6 +820,21 @@ fn build_sample(
     let earliest = r.time("earliest").unwrap_or_else(now_spec);
     let latest = r.time("latest").unwrap_or_else(now_spec);
     let backfill = r.time("backfill");
+    {
+        // Checked against the clock now; relative windows are re-evaluated every interval.
+        let probe = tz_probe(&settings).datetime(crate::timing::clock::wall_now());
+        let (e, l) = (earliest.resolve(probe), latest.resolve(probe));
+        if e > l {
+            r.error(
+                "earliest",
+                format!(
+                    "earliest ({}) is after latest ({}): the window would be empty",
+                    e.format("%Y-%m-%d %H:%M:%S%z"),
+                    l.format("%Y-%m-%d %H:%M:%S%z")
+                ),
+            );
+        }
+    }
     for k in ["backfillSearch", "backfillSearchUrl"] {
         if r.raw(k).is_some_and(|v| !v.is_empty()) {
             let loc = settings
@@ -856,6 +876,8 @@ fn build_sample(
         }
     };
     let randomize_events = r.bool("randomizeEvents") && generator_name != "replay";
+    let autotimestamp = r.bool("autotimestamp");
+    let r_autotimestamps = r.string("autotimestamps");
     let bundlelines = r.bool("bundlelines");
     let sequential_timestamp = r.bool("sequentialTimestamp");
     let time_multiple = r.float("timeMultiple");
@@ -1103,6 +1125,50 @@ fn build_sample(
     }
     let _ = src;
 
+    let mut compiled = compiled;
+    if autotimestamp && matches!(generator, Generator::Sample) {
+        let list = match r_autotimestamps.as_deref() {
+            Some(text) => match autotime::parse_list(text) {
+                Ok(l) => l,
+                Err(e) => {
+                    let loc = settings
+                        .get("autotimestamps")
+                        .map(|s| s.location.clone())
+                        .unwrap_or_default();
+                    problems.push(
+                        Problem::error(e)
+                            .located(&loc)
+                            .stanza(&c.stanza)
+                            .key("autotimestamps"),
+                    );
+                    Vec::new()
+                }
+            },
+            None => autotime::default_list(),
+        };
+        let found = autotime::detect(&raw_events, &list);
+        if found.is_empty() {
+            problems.push(
+                Problem::warning(
+                    "autotimestamp: no timestamp in the sample matches the autotimestamps list",
+                )
+                .located(&c.location)
+                .stanza(&c.stanza),
+            );
+        }
+        let next = compiled
+            .tokens
+            .iter()
+            .map(|t| t.number)
+            .max()
+            .map_or(0, |n| n + 1);
+        for (i, tok) in found.into_iter().enumerate() {
+            compiled.tokens.push(Token {
+                number: next + i as u32,
+                ..tok
+            });
+        }
+    }
     let replay_plan = matches!(generator, Generator::Replay).then(|| {
         let year = chrono::Datelike::year(&chrono::Utc::now());
         replay::build(
@@ -1133,6 +1199,15 @@ fn build_sample(
             time_field: e.time_field,
         })
         .collect();
+    let mut events = events;
+    let mut composed_slots = 0u32;
+    for e in &mut events {
+        e.template
+            .assign_cache_ids(&compiled.tokens, &mut composed_slots);
+    }
+    let file_columns = compiled.tokens.iter().chain(compiled.host.iter()).any(
+        |t| matches!(t.replacement, crate::token::Replacement::File { column, .. } if column > 0),
+    );
     let slow_events = events.iter().filter(|e| e.template.is_slow()).count();
 
     let spec = spec?;
@@ -1176,7 +1251,17 @@ fn build_sample(
         encoding,
         slow_events,
         replay: replay_plan,
+        composed_slots,
+        file_columns,
     })
+}
+
+/// The sample's zone for plan-time checks (errors in it are reported elsewhere).
+fn tz_probe(settings: &Settings) -> Tz {
+    settings
+        .value("timezone")
+        .and_then(|v| Tz::parse(v).ok())
+        .unwrap_or(Tz::Local)
 }
 
 /// Takes a built output config, or records its problems.

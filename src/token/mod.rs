@@ -175,6 +175,14 @@ pub struct ValueContext<'a> {
 }
 
 impl Token {
+    /// `true` if the value depends on the event's own time (timestamps, rated values).
+    pub fn needs_event_time(&self) -> bool {
+        matches!(
+            self.replacement,
+            Replacement::Timestamp(_) | Replacement::ReplayTimestamp(_) | Replacement::Rated(_)
+        )
+    }
+
     /// Appends this token's value for one event to `out`.
     pub fn render_value(&self, cx: &mut ValueContext<'_>, out: &mut Vec<u8>) {
         match &self.replacement {

@@ -15,8 +15,14 @@ use super::Token;
 enum Piece {
     /// Bytes `start..end` of the event text.
     Lit(usize, usize),
-    /// The value of a token, then the listed later tokens applied to that value.
-    Slot { token: usize, post: Vec<usize> },
+    /// The value of a token, then the listed later tokens applied to that value. A slot with
+    /// post-steps whose tokens all depend only on the event's second gets a cache id: the
+    /// worker keeps its composed text per second.
+    Slot {
+        token: usize,
+        post: Vec<usize>,
+        cache: Option<u32>,
+    },
 }
 
 /// One sample event, ready to render.
@@ -52,7 +58,7 @@ impl Template {
         };
         let mut used: Vec<usize> = Vec::new();
         for p in &pieces {
-            if let Piece::Slot { token, post } = p {
+            if let Piece::Slot { token, post, .. } = p {
                 used.push(*token);
                 used.extend(post.iter().copied());
             }
@@ -69,7 +75,13 @@ impl Template {
         let mut scratch = String::new();
         for round in &probes.values {
             fast.clear();
-            tpl.render_fast(tokens, round, &mut fast, &mut scratch);
+            tpl.render_fast(
+                tokens,
+                round,
+                &mut fast,
+                &mut scratch,
+                &mut SlotCache::default(),
+            );
             let mut slow_used = Vec::new();
             let slow_text = render_slow(text, tokens, |t, out| {
                 slow_used.push(t);
@@ -103,15 +115,27 @@ impl Template {
         values: &[Vec<u8>],
         out: &mut Vec<u8>,
         scratch: &mut String,
+        cache: &mut SlotCache,
     ) {
         let bytes = self.text.as_bytes();
         for piece in &self.pieces {
             match piece {
                 Piece::Lit(s, e) => out.extend_from_slice(&bytes[*s..*e]),
-                Piece::Slot { token, post } if post.is_empty() => {
+                Piece::Slot { token, post, .. } if post.is_empty() => {
                     out.extend_from_slice(&values[*token])
                 }
-                Piece::Slot { token, post } => {
+                Piece::Slot {
+                    token,
+                    post,
+                    cache: id,
+                } => {
+                    let entry = id.and_then(|i| cache.entries.get_mut(i as usize));
+                    if let Some((sec, text)) = &entry
+                        && *sec == cache.second
+                    {
+                        out.extend_from_slice(text);
+                        continue;
+                    }
                     scratch.clear();
                     scratch.push_str(&String::from_utf8_lossy(&values[*token]));
                     for &k in post {
@@ -119,8 +143,52 @@ impl Template {
                         *scratch = next;
                     }
                     out.extend_from_slice(scratch.as_bytes());
+                    if let Some((sec, text)) = entry {
+                        *sec = cache.second;
+                        text.clear();
+                        text.extend_from_slice(scratch.as_bytes());
+                    }
                 }
             }
+        }
+    }
+
+    /// Gives every composed slot whose tokens all depend only on the event's second a cache id
+    /// from `next`.
+    pub fn assign_cache_ids(&mut self, tokens: &[Token], next: &mut u32) {
+        let per_second = |t: usize| {
+            tokens[t]
+                .replacement
+                .time_only()
+                .is_some_and(|f| !f.is_subsecond())
+        };
+        for piece in &mut self.pieces {
+            if let Piece::Slot { token, post, cache } = piece
+                && !post.is_empty()
+                && per_second(*token)
+                && post.iter().all(|&k| per_second(k))
+            {
+                *cache = Some(*next);
+                *next += 1;
+            }
+        }
+    }
+}
+
+/// Per-worker cache of composed slot texts, valid for one second of event time.
+#[derive(Debug, Default)]
+pub struct SlotCache {
+    /// The event second being rendered; entries from other seconds are stale.
+    pub second: i64,
+    pub entries: Vec<(i64, Vec<u8>)>,
+}
+
+impl SlotCache {
+    /// A cache for `n` composed slots.
+    pub fn with_slots(n: usize) -> SlotCache {
+        SlotCache {
+            second: i64::MIN,
+            entries: vec![(i64::MIN, Vec::new()); n],
         }
     }
 }
@@ -174,7 +242,7 @@ fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>>
             let start = concrete.len();
             match p {
                 Piece::Lit(s, e) => concrete.push_str(&text[*s..*e]),
-                Piece::Slot { token, post } => {
+                Piece::Slot { token, post, .. } => {
                     scratch.clear();
                     scratch.push_str(&String::from_utf8_lossy(&values[*token]));
                     for &j in post {
@@ -219,6 +287,7 @@ fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>>
                         next.push(Piece::Slot {
                             token: k,
                             post: Vec::new(),
+                            cache: None,
                         });
                         at = ce;
                     }
@@ -226,9 +295,13 @@ fn split(text: &str, tokens: &[Token], values: &[Vec<u8>]) -> Option<Vec<Piece>>
                         next.push(Piece::Lit(at, e));
                     }
                 }
-                Piece::Slot { token, mut post } if in_slots.contains(&i) => {
+                Piece::Slot {
+                    token,
+                    mut post,
+                    cache,
+                } if in_slots.contains(&i) => {
                     post.push(k);
-                    next.push(Piece::Slot { token, post });
+                    next.push(Piece::Slot { token, post, cache });
                 }
                 other => next.push(other),
             }
@@ -266,7 +339,13 @@ mod tests {
     fn fast(t: &Template, tokens: &[Token], vals: &[&str]) -> String {
         let values: Vec<Vec<u8>> = vals.iter().map(|v| v.as_bytes().to_vec()).collect();
         let mut out = Vec::new();
-        t.render_fast(tokens, &values, &mut out, &mut String::new());
+        t.render_fast(
+            tokens,
+            &values,
+            &mut out,
+            &mut String::new(),
+            &mut SlotCache::default(),
+        );
         String::from_utf8(out).unwrap()
     }
 
