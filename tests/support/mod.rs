@@ -134,15 +134,11 @@ impl App {
         self.dir.path()
     }
 
-    /// Runs `eventgen <args>` in the app folder.
+    /// Runs `eventgen <args>` in the app folder; kills it and panics after `APP_DEADLINE`.
     pub fn raw(&self, args: &[&str]) -> Output {
-        Command::new(bin())
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TZ", "UTC")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run eventgen")
+        let mut cmd = Command::new(bin());
+        cmd.args(args).current_dir(self.dir.path()).env("TZ", "UTC");
+        output_within(cmd, APP_DEADLINE)
     }
 
     /// `eventgen generate . --now NOW --seed 1 <extra>`.
@@ -262,4 +258,49 @@ pub fn token(n: usize, regex: &str, rtype: &str, replacement: &str) -> String {
     format!(
         "token.{n}.token = {regex}\ntoken.{n}.replacementType = {rtype}\ntoken.{n}.replacement = {replacement}\n"
     )
+}
+
+/// How long one run of the binary may take in these tests (they run on a virtual clock, so
+/// anything longer is a hang).
+pub const APP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs `cmd` to completion, collecting both streams; kills it and panics if it is still
+/// running after `deadline`.
+pub fn output_within(mut cmd: Command, deadline: std::time::Duration) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run eventgen");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for eventgen") {
+            break st;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} still running after {deadline:?}; killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
 }
