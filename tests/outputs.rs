@@ -32,42 +32,66 @@ fn file_output_rotates_keeping_backups() {
     // Newest last: .2 is older than .1, which is older than the current file, and the current
     // file ends with the last event.
     let all = format!("{b2}{b1}{cur}");
-    let ids: Vec<u32> = all.lines().map(|l| l.strip_prefix("event ").unwrap().parse().unwrap()).collect();
+    let ids: Vec<u32> = all
+        .lines()
+        .map(|l| l.strip_prefix("event ").unwrap().parse().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
     assert_eq!(*ids.last().unwrap(), 1039);
 }
 
 #[test]
 fn file_output_appends_across_runs() {
-    let app = App::new("append", "[s.log]\noutputMode = file\nfileName = s.out\ncount = 2\nend = 1\n");
+    let app = App::new(
+        "append",
+        "[s.log]\noutputMode = file\nfileName = s.out\ncount = 2\nend = 1\n",
+    );
     app.sample("s.log", "x\n");
     app.out(&[]);
     app.out(&[]);
-    assert_eq!(std::fs::read_to_string(app.path().join("default/s.out")).unwrap(), "x\n".repeat(4));
+    assert_eq!(
+        std::fs::read_to_string(app.path().join("default/s.out")).unwrap(),
+        "x\n".repeat(4)
+    );
 }
 
 #[test]
 fn spool_output_defaults_to_the_sample_name() {
-    let app = App::new("spool", "[s.log]\noutputMode = spool\ncount = 3\nend = 2\nspoolDir = SPOOL\n");
+    let app = App::new(
+        "spool",
+        "[s.log]\noutputMode = spool\ncount = 3\nend = 2\nspoolDir = SPOOL\n",
+    );
     app.sample("s.log", "a\nb\n");
     let spool = app.path().join("spool dir");
     std::fs::create_dir_all(&spool).unwrap();
     let conf = app.path().join("default/eventgen.conf");
-    let text = std::fs::read_to_string(&conf).unwrap().replace("SPOOL", spool.to_str().unwrap());
+    let text = std::fs::read_to_string(&conf)
+        .unwrap()
+        .replace("SPOOL", spool.to_str().unwrap());
     std::fs::write(&conf, text).unwrap();
     assert_eq!(app.out(&[]), "");
     assert_eq!(listing(&spool), ["s.log"]);
-    assert_eq!(std::fs::read_to_string(spool.join("s.log")).unwrap(), "a\nb\na\nb\na\nb\n");
+    assert_eq!(
+        std::fs::read_to_string(spool.join("s.log")).unwrap(),
+        "a\nb\na\nb\na\nb\n"
+    );
 }
 
 #[test]
 fn devnull_writes_nothing_anywhere() {
-    let app = App::new("devnull", "[s.log]\noutputMode = devnull\ncount = 1000\nend = 3\n");
+    let app = App::new(
+        "devnull",
+        "[s.log]\noutputMode = devnull\ncount = 1000\nend = 3\n",
+    );
     app.sample("s.log", "x\n");
     let o = app.run(&["-v"]);
     assert_code(&o, 0);
     assert!(o.stdout.is_empty());
-    assert!(stderr(&o).contains("generated 3000 events"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("generated 3000 events"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(listing(app.path()), ["default", "samples"]);
 }
 
@@ -79,12 +103,18 @@ fn modinput_time_host_and_escaping() {
     );
     app.sample("s.log", "a <b> & \"c\" 'd' \u{1}bell\u{7}\n");
     let out = app.out(&[]);
-    assert!(!out.contains('\u{1}') && !out.contains('\u{7}'), "illegal XML characters removed: {out:?}");
+    assert!(
+        !out.contains('\u{1}') && !out.contains('\u{7}'),
+        "illegal XML characters removed: {out:?}"
+    );
     let evs = parse_modinput(&out);
     assert_eq!(evs.len(), 2);
     for e in &evs {
         assert_eq!(e.host, "h<&>\"'");
-        assert_eq!((e.source.as_str(), e.sourcetype.as_str(), e.index.as_str()), ("src&", "st", "idx"));
+        assert_eq!(
+            (e.source.as_str(), e.sourcetype.as_str(), e.index.as_str()),
+            ("src&", "st", "idx")
+        );
         assert!(e.data.starts_with("a <b> & \"c\" 'd' "), "{:?}", e.data);
         assert!(e.data.contains("bell"), "{:?}", e.data);
         assert_eq!(e.micros(), NOW_EPOCH * 1_000_000, "earliest = latest = now");

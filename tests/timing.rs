@@ -35,14 +35,22 @@ fn parse(out: &str) -> Vec<(String, i64)> {
 
 #[test]
 fn count_five_end_three_is_fifteen_events_repeating_from_the_top() {
-    let app = timed_app("count5", "count = 5\ninterval = 10\nend = 3\nearliest = -5s");
+    let app = timed_app(
+        "count5",
+        "count = 5\ninterval = 10\nend = 3\nearliest = -5s",
+    );
     let evs = parse(&app.out(&[]));
     assert_eq!(evs.len(), 15);
     let first: Vec<&str> = evs[..5].iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(first, ["a", "b", "c", "a", "b"]);
     for (k, chunk) in evs.chunks(5).enumerate() {
         let latest = (NOW_EPOCH + 10 * k as i64) * 1_000_000;
-        assert!(chunk.iter().all(|(_, t)| (latest - 5_000_000..=latest).contains(t)), "{evs:?}");
+        assert!(
+            chunk
+                .iter()
+                .all(|(_, t)| (latest - 5_000_000..=latest).contains(t)),
+            "{evs:?}"
+        );
     }
 }
 
@@ -75,15 +83,24 @@ fn end_zero_generates_nothing() {
 
 #[test]
 fn intervals_follow_on_absolute_deadlines() {
-    let app = timed_app("interval", "count = 3\ninterval = 3600\nend = 4\nearliest = -10s\nlatest = now");
+    let app = timed_app(
+        "interval",
+        "count = 3\ninterval = 3600\nend = 4\nearliest = -10s\nlatest = now",
+    );
     let evs = parse(&app.out(&[]));
     assert_eq!(evs.len(), 12);
     for (k, chunk) in evs.chunks(3).enumerate() {
         let latest = (NOW_EPOCH + 3600 * k as i64) * 1_000_000;
         for (_, t) in chunk {
-            assert!((latest - 10_000_000..=latest).contains(t), "interval {k}: {evs:?}");
+            assert!(
+                (latest - 10_000_000..=latest).contains(t),
+                "interval {k}: {evs:?}"
+            );
         }
-        assert!(chunk.windows(2).all(|w| w[0].1 <= w[1].1), "time order within an interval: {chunk:?}");
+        assert!(
+            chunk.windows(2).all(|w| w[0].1 <= w[1].1),
+            "time order within an interval: {chunk:?}"
+        );
     }
 }
 
@@ -98,7 +115,10 @@ fn end_as_a_time_stops_there() {
 
 #[test]
 fn backfill_slices_then_live_in_time_order() {
-    let app = timed_app("backfill", "count = 2\ninterval = 600\nbackfill = -1h\nend = 1");
+    let app = timed_app(
+        "backfill",
+        "count = 2\ninterval = 600\nbackfill = -1h\nend = 1",
+    );
     let evs = parse(&app.out(&[]));
     // Six 10-minute slices of two events, then one live interval of two.
     assert_eq!(evs.len(), 14, "{evs:?}");
@@ -106,11 +126,24 @@ fn backfill_slices_then_live_in_time_order() {
     let now = NOW_EPOCH * 1_000_000;
     for (i, (_, t)) in evs[..12].iter().enumerate() {
         let slice = start + (i as i64 / 2) * 600_000_000;
-        assert!((slice..=slice + 600_000_000).contains(t), "event {i} in slice {}: {evs:?}", i / 2);
+        assert!(
+            (slice..=slice + 600_000_000).contains(t),
+            "event {i} in slice {}: {evs:?}",
+            i / 2
+        );
     }
-    assert!(evs.windows(2).all(|w| w[0].1 <= w[1].1), "non-decreasing: {evs:?}");
-    assert!(evs.iter().all(|(_, t)| (start..=now).contains(t)), "{evs:?}");
-    assert!(evs[12..].iter().all(|(_, t)| *t == now), "live window is [now, now]: {evs:?}");
+    assert!(
+        evs.windows(2).all(|w| w[0].1 <= w[1].1),
+        "non-decreasing: {evs:?}"
+    );
+    assert!(
+        evs.iter().all(|(_, t)| (start..=now).contains(t)),
+        "{evs:?}"
+    );
+    assert!(
+        evs[12..].iter().all(|(_, t)| *t == now),
+        "live window is [now, now]: {evs:?}"
+    );
 }
 
 #[test]
@@ -124,10 +157,16 @@ fn backfill_from_the_command_line() {
 
 /// Runs `timed_app` at `now` with the window `earliest`/`latest`; returns the timestamps.
 fn window(tag: &str, now: &str, earliest: &str, latest: &str, extra: &str) -> Vec<String> {
-    let app = timed_app(tag, &format!("count = 40\nend = 1\nearliest = {earliest}\nlatest = {latest}\n{extra}"));
+    let app = timed_app(
+        tag,
+        &format!("count = 40\nend = 1\nearliest = {earliest}\nlatest = {latest}\n{extra}"),
+    );
     let o = app.raw(&["generate", ".", "--now", now, "--seed", "3"]);
     assert_code(&o, 0);
-    stdout(&o).lines().map(|l| l.split_once(' ').unwrap().1.to_string()).collect()
+    stdout(&o)
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1.to_string())
+        .collect()
 }
 
 #[test]
@@ -143,7 +182,10 @@ fn yesterday_snapped_to_midnight_on_the_leap_day() {
 fn last_month_at_a_month_end() {
     let ts = window("monthend", "2024-03-31T12:00:00Z", "-1mon@mon", "@mon", "");
     assert!(ts.iter().all(|t| t.starts_with("2024-02-")), "{ts:?}");
-    assert!(ts.iter().any(|t| t.starts_with("2024-02-2")), "spread over February: {ts:?}");
+    assert!(
+        ts.iter().any(|t| t.starts_with("2024-02-2")),
+        "spread over February: {ts:?}"
+    );
     let ts = window("yearend", "2025-01-01T00:00:10Z", "-1d@d", "@d", "");
     assert!(ts.iter().all(|t| t.starts_with("2024-12-31T")), "{ts:?}");
     let ts = window("year", "2025-01-01T00:00:10Z", "-1y@y", "@y", "");
@@ -156,15 +198,31 @@ fn relative_offsets_and_week_snap() {
     let ts = window("week", "2024-02-28T12:00:00Z", "@w0", "@w0+1h", "");
     assert!(ts.iter().all(|t| t.starts_with("2024-02-25T00:")), "{ts:?}");
     let ts = window("plus", "2024-02-28T23:30:00Z", "+1h", "+1h", "");
-    assert!(ts.iter().all(|t| t.starts_with("2024-02-29T00:30:00")), "{ts:?}");
+    assert!(
+        ts.iter().all(|t| t.starts_with("2024-02-29T00:30:00")),
+        "{ts:?}"
+    );
 }
 
 #[test]
 fn snapped_window_is_re_evaluated_every_interval() {
-    let app = timed_app("resnap", "count = 5\ninterval = 86400\nend = 3\nearliest = -1d@d\nlatest = @d");
-    let o = app.raw(&["generate", ".", "--now", "2024-02-28T12:00:00Z", "--seed", "1"]);
+    let app = timed_app(
+        "resnap",
+        "count = 5\ninterval = 86400\nend = 3\nearliest = -1d@d\nlatest = @d",
+    );
+    let o = app.raw(&[
+        "generate",
+        ".",
+        "--now",
+        "2024-02-28T12:00:00Z",
+        "--seed",
+        "1",
+    ]);
     assert_code(&o, 0);
-    let days: Vec<String> = stdout(&o).lines().map(|l| l.split_once(' ').unwrap().1[..10].to_string()).collect();
+    let days: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1[..10].to_string())
+        .collect();
     let expected: Vec<String> = ["2024-02-27", "2024-02-28", "2024-02-29"]
         .iter()
         .flat_map(|d| std::iter::repeat_n(d.to_string(), 5))
@@ -175,8 +233,15 @@ fn snapped_window_is_re_evaluated_every_interval() {
 #[test]
 fn absolute_window() {
     let ts = window("abs", NOW, "2023-12-31T23:59:59", "2024-01-01T00:00:01", "");
-    assert!(ts.iter().all(|t| t.as_str() >= "2023-12-31T23:59:59" && t.as_str() <= "2024-01-01T00:00:01"), "{ts:?}");
-    assert!(ts.iter().any(|t| t.starts_with("2023")) && ts.iter().any(|t| t.starts_with("2024")), "{ts:?}");
+    assert!(
+        ts.iter()
+            .all(|t| t.as_str() >= "2023-12-31T23:59:59" && t.as_str() <= "2024-01-01T00:00:01"),
+        "{ts:?}"
+    );
+    assert!(
+        ts.iter().any(|t| t.starts_with("2023")) && ts.iter().any(|t| t.starts_with("2024")),
+        "{ts:?}"
+    );
 }
 
 #[test]
@@ -194,7 +259,10 @@ fn sample_flag_selects_one_sample() {
 #[test]
 fn overrides_apply_without_sample_dir() {
     // No sampleDir in the stanza (the app's samples/ is used): Eventgen ignored -c/-i/-e/-b here.
-    let app = timed_app("overrides", "count = 1\ninterval = 60\nend = 1\noutputMode = modinput");
+    let app = timed_app(
+        "overrides",
+        "count = 1\ninterval = 60\nend = 1\noutputMode = modinput",
+    );
     let out = app.out(&["-c", "2", "-i", "7", "-e", "3", "--output", "stdout"]);
     let evs = parse(&out);
     assert_eq!(evs.len(), 6, "{out}");
@@ -212,8 +280,27 @@ fn overrides_apply_without_sample_dir() {
 fn overrides_apply_to_a_plain_conf_with_sample_dir() {
     let d = TempDir::new("plainconf");
     d.write("data/s.log", "x\n");
-    let conf = d.write("my.conf", "[s.log]\nsampleDir = data\noutputMode = modinput\ncount = 1\nend = 1\n");
-    let o = run_in(d.path(), &["generate", conf.to_str().unwrap(), "--now", NOW, "--seed", "1", "-c", "3", "-e", "2", "--output", "stdout"]);
+    let conf = d.write(
+        "my.conf",
+        "[s.log]\nsampleDir = data\noutputMode = modinput\ncount = 1\nend = 1\n",
+    );
+    let o = run_in(
+        d.path(),
+        &[
+            "generate",
+            conf.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--seed",
+            "1",
+            "-c",
+            "3",
+            "-e",
+            "2",
+            "--output",
+            "stdout",
+        ],
+    );
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "x\n".repeat(6));
 }

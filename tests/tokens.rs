@@ -55,7 +55,11 @@ fn random_ipv6_groups() {
         assert_eq!(parts.len(), 8, "never compressed: {v}");
         for p in parts {
             assert!((1..=4).contains(&p.len()), "{v}");
-            assert!(p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)), "{v}");
+            assert!(
+                p.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+                "{v}"
+            );
             assert!(p == "0" || !p.starts_with('0'), "no zero padding: {v}");
         }
     }
@@ -68,9 +72,9 @@ fn random_mac() {
         let parts: Vec<&str> = v.split(':').collect();
         assert_eq!(parts.len(), 6, "{v}");
         assert!(
-            parts
-                .iter()
-                .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))),
+            parts.iter().all(|p| p.len() == 2
+                && p.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))),
             "{v}"
         );
     }
@@ -81,12 +85,20 @@ fn random_mac() {
 fn random_integer_inclusive_with_negatives() {
     let vals = values("int", "random", "integer[-3:2]", 300);
     let seen: BTreeSet<i64> = vals.iter().map(|v| v.parse::<i64>().unwrap()).collect();
-    assert_eq!(seen, (-3..=2).collect::<BTreeSet<_>>(), "both ends inclusive");
+    assert_eq!(
+        seen,
+        (-3..=2).collect::<BTreeSet<_>>(),
+        "both ends inclusive"
+    );
 }
 
 #[test]
 fn random_integer_single_value_and_large_range() {
-    assert!(values("int1", "random", "integer[7:7]", 5).iter().all(|v| v == "7"));
+    assert!(
+        values("int1", "random", "integer[7:7]", 5)
+            .iter()
+            .all(|v| v == "7")
+    );
     for v in values("intbig", "random", "integer[-5000000000:5000000000]", 50) {
         let n: i64 = v.parse().unwrap();
         assert!((-5_000_000_000..=5_000_000_000).contains(&n), "{v}");
@@ -97,12 +109,17 @@ fn random_integer_single_value_and_large_range() {
 fn random_float_precision_from_start_value() {
     let vals = values("float", "random", "float[1.50:2]", 200);
     for v in &vals {
-        let (_, frac) = v.split_once('.').unwrap_or_else(|| panic!("{v} has a decimal point"));
+        let (_, frac) = v
+            .split_once('.')
+            .unwrap_or_else(|| panic!("{v} has a decimal point"));
         assert!(frac.len() <= 2, "at most 2 decimals: {v}");
         let f: f64 = v.parse().unwrap();
         assert!((1.5..=2.0).contains(&f), "{v}");
     }
-    assert!(vals.iter().any(|v| v.split_once('.').unwrap().1.len() == 2), "{vals:?}");
+    assert!(
+        vals.iter().any(|v| v.split_once('.').unwrap().1.len() == 2),
+        "{vals:?}"
+    );
     let neg = values("floatneg", "random", "float[-1.000:1]", 100);
     for v in &neg {
         let f: f64 = v.parse().unwrap();
@@ -125,18 +142,38 @@ fn random_string_hex_guid() {
     let strings = values("string", "random", "string(12)", 100);
     for v in &strings {
         assert_eq!(v.len(), 12, "{v}");
-        assert!(v.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c)), "{v}");
+        assert!(
+            v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c)),
+            "{v}"
+        );
     }
-    assert!(values("string0", "random", "string(0)", 2).iter().all(String::is_empty));
+    assert!(
+        values("string0", "random", "string(0)", 2)
+            .iter()
+            .all(String::is_empty)
+    );
     for v in values("hex", "random", "hex(9)", 100) {
         assert_eq!(v.len(), 9, "{v}");
-        assert!(v.chars().all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)), "{v}");
+        assert!(
+            v.chars()
+                .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)),
+            "{v}"
+        );
     }
     let guids = values("guid", "random", "guid", 100);
     for v in &guids {
         let parts: Vec<&str> = v.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{v}");
-        assert!(v.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)), "{v}");
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{v}"
+        );
+        assert!(
+            v.chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)),
+            "{v}"
+        );
         assert!(parts[2].starts_with('4'), "version 4: {v}");
         assert!("89ab".contains(&parts[3][..1]), "RFC 4122 variant: {v}");
     }
@@ -153,7 +190,9 @@ fn random_list_picks_every_element() {
 #[test]
 fn rated_integer_scales_by_hour_and_weekday() {
     // NOW is 23:59:58 on Wednesday (Splunk weekday 3).
-    let hours: Vec<String> = (0..24).map(|h| format!("\"{h}\": {}", if h == 23 { 2.0 } else { 1.0 })).collect();
+    let hours: Vec<String> = (0..24)
+        .map(|h| format!("\"{h}\": {}", if h == 23 { 2.0 } else { 1.0 }))
+        .collect();
     let conf = format!(
         "[s.log]\noutputMode = stdout\ncount = 4\nend = 1\nhourOfDayRate = {{{}}}\n\
          dayOfWeekRate = {{\"0\":1,\"1\":1,\"2\":1,\"3\":1.5,\"4\":1,\"5\":1,\"6\":1}}\n{}",
@@ -183,9 +222,19 @@ fn timestamp_directives_in_utc() {
         assert_eq!(f.len(), 4, "{}", e.data);
         let wall = NaiveDateTime::parse_from_str(f[0], "%Y-%m-%d %H:%M:%S%.f").unwrap();
         let micros = wall.and_utc().timestamp_micros();
-        assert_eq!(f[0].split_once('.').unwrap().1.len(), 6, "%f is six digits: {}", f[0]);
+        assert_eq!(
+            f[0].split_once('.').unwrap().1.len(),
+            6,
+            "%f is six digits: {}",
+            f[0]
+        );
         fractions.insert(wall.and_utc().timestamp_subsec_micros());
-        assert_eq!(f[1].parse::<i64>().unwrap(), micros.div_euclid(1_000_000), "%s is the epoch: {}", e.data);
+        assert_eq!(
+            f[1].parse::<i64>().unwrap(),
+            micros.div_euclid(1_000_000),
+            "%s is the epoch: {}",
+            e.data
+        );
         assert_eq!(f[2], "+0000");
         assert_eq!(f[3], wall.format("%j %a %b").to_string());
         assert!(
@@ -193,9 +242,17 @@ fn timestamp_directives_in_utc() {
             "inside [now-60s, now]: {}",
             e.data
         );
-        assert!((e.micros() - micros).abs() < 1000, "<time> {} vs token {}", e.time, f[0]);
+        assert!(
+            (e.micros() - micros).abs() < 1000,
+            "<time> {} vs token {}",
+            e.time,
+            f[0]
+        );
     }
-    assert!(fractions.len() > 40, "sub-second precision is drawn: {fractions:?}");
+    assert!(
+        fractions.len() > 40,
+        "sub-second precision is drawn: {fractions:?}"
+    );
 }
 
 #[test]
@@ -225,10 +282,21 @@ fn timestamp_in_minus_five_hours_keeps_true_epoch() {
         let (left, epoch) = e.data.trim_end().split_once('|').unwrap();
         let dt = chrono::DateTime::parse_from_str(left, "%Y-%m-%d %H:%M:%S%.f %z").unwrap();
         assert_eq!(dt.offset().local_minus_utc(), -5 * 3600, "{left}");
-        assert!(left.starts_with("2024-02-28 18:59:"), "wall clock shifted by -5h: {left}");
+        assert!(
+            left.starts_with("2024-02-28 18:59:"),
+            "wall clock shifted by -5h: {left}"
+        );
         let true_micros = dt.timestamp_micros();
-        assert_eq!(epoch.parse::<i64>().unwrap(), dt.timestamp(), "%s is the true epoch");
-        assert!((e.micros() - true_micros).abs() < 1000, "<time> {} is the true epoch of {left}", e.time);
+        assert_eq!(
+            epoch.parse::<i64>().unwrap(),
+            dt.timestamp(),
+            "%s is the true epoch"
+        );
+        assert!(
+            (e.micros() - true_micros).abs() < 1000,
+            "<time> {} is the true epoch of {left}",
+            e.time
+        );
         assert!(((NOW_EPOCH - 10) * 1_000_000..=NOW_EPOCH * 1_000_000).contains(&true_micros));
     }
 }
@@ -242,7 +310,11 @@ fn replaytimestamp_outside_replay_is_the_window_latest() {
     let app = App::new("replayts", &conf);
     app.sample("s.log", "@@r\n");
     let out = app.out(&[]);
-    let expected = format!("{}{}", "2024-02-28T23:59:58\n".repeat(3), "2024-02-29T00:00:58\n".repeat(3));
+    let expected = format!(
+        "{}{}",
+        "2024-02-28T23:59:58\n".repeat(3),
+        "2024-02-29T00:00:58\n".repeat(3)
+    );
     assert_eq!(out, expected);
 }
 
@@ -264,7 +336,11 @@ fn every_match_gets_the_same_value_and_only_group_one_is_replaced() {
         assert_eq!(f[1], format!("b={a}"), "{l}");
         assert_eq!(f[2], format!("c={a}"), "{l}");
         let id = f[3].strip_prefix("id=").unwrap();
-        assert_eq!(f[4], format!("id={id}"), "both matches, same value, prefix kept: {l}");
+        assert_eq!(
+            f[4],
+            format!("id={id}"),
+            "both matches, same value, prefix kept: {l}"
+        );
         assert!((10..=99).contains(&id.parse::<i64>().unwrap()), "{l}");
         assert_eq!(f[5], "x");
         distinct.insert(a.to_string());
@@ -279,8 +355,14 @@ fn group_one_inside_a_larger_match() {
         token(0, r#""user":"(\w+)","#, "static", "bob")
     );
     let app = App::new("group1", &conf);
-    app.sample("s.log", "{\"user\":\"alice\",\"x\":1,\"user\":\"carol\",}\n");
-    assert_eq!(app.out(&[]), "{\"user\":\"bob\",\"x\":1,\"user\":\"bob\",}\n");
+    app.sample(
+        "s.log",
+        "{\"user\":\"alice\",\"x\":1,\"user\":\"carol\",}\n",
+    );
+    assert_eq!(
+        app.out(&[]),
+        "{\"user\":\"bob\",\"x\":1,\"user\":\"bob\",}\n"
+    );
 }
 
 #[test]
@@ -334,8 +416,15 @@ fn file_and_file_column_pick_from_the_file() {
         words.insert(w.to_string());
         cities.insert(c.to_string());
     }
-    assert_eq!(words, BTreeSet::from(["alpha".into(), "beta".into(), "gamma delta".into()]), "lines are stripped");
-    assert_eq!(cities, (0..5).map(|i| format!("city{i}")).collect::<BTreeSet<_>>());
+    assert_eq!(
+        words,
+        BTreeSet::from(["alpha".into(), "beta".into(), "gamma delta".into()]),
+        "lines are stripped"
+    );
+    assert_eq!(
+        cities,
+        (0..5).map(|i| format!("city{i}")).collect::<BTreeSet<_>>()
+    );
 }
 
 #[test]
@@ -364,7 +453,10 @@ fn mvfile_shares_one_row_per_event() {
         pairs.insert((row.to_string(), f[3].to_string()));
     }
     assert_eq!(rows.len(), 20, "every row is picked");
-    assert!(pairs.len() > 40, "another file draws its own row: {pairs:?}");
+    assert!(
+        pairs.len() > 40,
+        "another file draws its own row: {pairs:?}"
+    );
 }
 
 #[test]
@@ -372,12 +464,19 @@ fn host_token_takes_a_row_of_its_own() {
     let conf = "[s.log]\noutputMode = modinput\ncount = 100\nend = 1\nhost = web-XX.example\n\
                 host.token = XX\nhost.replacement = hosts.csv:2\n";
     let app = App::new("hosttoken", conf);
-    app.sample("s.log", "body XX\n").sample("hosts.csv", "a,01\nb,02\nc,03\n");
+    app.sample("s.log", "body XX\n")
+        .sample("hosts.csv", "a,01\nb,02\nc,03\n");
     let evs = app.xml(&[]);
     assert_eq!(evs.len(), 100);
     let hosts: BTreeSet<&str> = evs.iter().map(|e| e.host.as_str()).collect();
-    assert_eq!(hosts, BTreeSet::from(["web-01.example", "web-02.example", "web-03.example"]));
-    assert!(evs.iter().all(|e| e.data == "body XX\n"), "host.token does not touch _raw");
+    assert_eq!(
+        hosts,
+        BTreeSet::from(["web-01.example", "web-02.example", "web-03.example"])
+    );
+    assert!(
+        evs.iter().all(|e| e.data == "body XX\n"),
+        "host.token does not touch _raw"
+    );
 }
 
 #[test]
@@ -391,7 +490,10 @@ fn seqfile_goes_in_order_and_wraps() {
     app.sample("s.log", "@@s @@c\n")
         .sample("seq.txt", "one\ntwo\nthree\n")
         .sample("seq.csv", "a,A\nb,B\n");
-    assert_eq!(app.out(&[]), "one A\ntwo B\nthree A\none B\ntwo A\nthree B\none A\n");
+    assert_eq!(
+        app.out(&[]),
+        "one A\ntwo B\nthree A\none B\ntwo A\nthree B\none A\n"
+    );
 }
 
 #[test]
@@ -402,21 +504,36 @@ fn integerid_increments_and_persists_with_state_dir() {
     );
     let app = App::new("integerid", &conf);
     app.sample("s.log", "id=@@id same=@@id\n");
-    let expect = |from: i64| -> String { (from..from + 4).map(|i| format!("id={i} same={i}\n")).collect() };
+    let expect = |from: i64| -> String {
+        (from..from + 4)
+            .map(|i| format!("id={i} same={i}\n"))
+            .collect()
+    };
     assert_eq!(app.out(&[]), expect(100));
     assert_eq!(app.out(&[]), expect(100), "no state dir: starts over");
     let state = app.path().join("state");
     let state = state.to_str().unwrap();
     assert_eq!(app.out(&["--state-dir", state]), expect(100));
-    assert_eq!(app.out(&["--state-dir", state]), expect(104), "continues from the state dir");
-    assert_eq!(app.out(&["--state-dir", state, "-e", "2"]), format!("{}{}", expect(108), expect(112)));
+    assert_eq!(
+        app.out(&["--state-dir", state]),
+        expect(104),
+        "continues from the state dir"
+    );
+    assert_eq!(
+        app.out(&["--state-dir", state, "-e", "2"]),
+        format!("{}{}", expect(108), expect(112))
+    );
 }
 
 #[test]
 fn seqfile_continues_with_state_dir() {
-    let conf = format!("[s.log]\noutputMode = stdout\ncount = 2\nend = 1\n{}", token(0, "@@s", "seqfile", "seq.txt"));
+    let conf = format!(
+        "[s.log]\noutputMode = stdout\ncount = 2\nend = 1\n{}",
+        token(0, "@@s", "seqfile", "seq.txt")
+    );
     let app = App::new("seqstate", &conf);
-    app.sample("s.log", "@@s\n").sample("seq.txt", "one\ntwo\nthree\n");
+    app.sample("s.log", "@@s\n")
+        .sample("seq.txt", "one\ntwo\nthree\n");
     let state = app.path().join("state");
     let state = state.to_str().unwrap();
     assert_eq!(app.out(&["--state-dir", state]), "one\ntwo\n");

@@ -83,16 +83,27 @@ pub fn assert_code(o: &Output, code: i32) {
 /// Compares `actual` with the golden file `tests/golden/<name>`; `EVENTGEN_BLESS=1` rewrites it.
 #[track_caller]
 pub fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(name);
     if std::env::var_os("EVENTGEN_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("golden file {} missing; run with EVENTGEN_BLESS=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "golden file {} missing; run with EVENTGEN_BLESS=1",
+            path.display()
+        )
+    });
     if expected != actual {
-        let diff_at = expected.bytes().zip(actual.bytes()).position(|(a, b)| a != b).unwrap_or(expected.len().min(actual.len()));
+        let diff_at = expected
+            .bytes()
+            .zip(actual.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.len().min(actual.len()));
         panic!(
             "output differs from {} at byte {diff_at}\n--- expected ---\n{}\n--- actual ---\n{}",
             path.display(),
@@ -202,7 +213,10 @@ pub fn parse_modinput(doc: &str) -> Vec<XmlEvent> {
     let mut text = String::new();
     let mut ev = XmlEvent::default();
     loop {
-        match reader.read_event().unwrap_or_else(|e| panic!("malformed XML: {e}\n{doc}")) {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("malformed XML: {e}\n{doc}"))
+        {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
                 match (path.len(), name.as_str()) {
