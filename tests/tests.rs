@@ -5,4 +5,11 @@
 mod support;
 
 mod app_package;
+mod bad_config;
 mod generate;
+mod golden;
+mod layering;
+mod outputs;
+mod samples;
+mod timing;
+mod tokens;

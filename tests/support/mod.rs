@@ -112,3 +112,209 @@ pub fn golden(name: &str, actual: &str) {
         );
     }
 }
+
+/// The virtual clock most tests run on: two seconds before the leap day of 2024.
+pub const NOW: &str = "2024-02-28T23:59:58Z";
+/// `NOW` as epoch seconds.
+pub const NOW_EPOCH: i64 = 1_709_164_798;
+
+/// A temporary Splunk app folder: `default/eventgen.conf`, optional `local/eventgen.conf`
+/// and `samples/`. Runs the binary with the app folder as CONF, in the folder, with `TZ=UTC`.
+pub struct App {
+    pub dir: TempDir,
+}
+
+impl App {
+    pub fn new(tag: &str, conf: &str) -> App {
+        let dir = TempDir::new(tag);
+        dir.write("default/eventgen.conf", conf);
+        App { dir }
+    }
+
+    pub fn sample(&self, name: &str, text: &str) -> &App {
+        self.dir.write(&format!("samples/{name}"), text);
+        self
+    }
+
+    pub fn local(&self, conf: &str) -> &App {
+        self.dir.write("local/eventgen.conf", conf);
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `eventgen <args>` in the app folder; kills it and panics after `APP_DEADLINE`.
+    pub fn raw(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.args(args).current_dir(self.dir.path()).env("TZ", "UTC");
+        output_within(cmd, APP_DEADLINE)
+    }
+
+    /// `eventgen generate . --now NOW --seed 1 <extra>`.
+    pub fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["generate", ".", "--now", NOW, "--seed", "1"];
+        args.extend_from_slice(extra);
+        self.raw(&args)
+    }
+
+    /// Like `run`, asserting exit code 0 and an empty stderr; returns stdout.
+    #[track_caller]
+    pub fn out(&self, extra: &[&str]) -> String {
+        let o = self.run(extra);
+        assert_code(&o, 0);
+        assert!(o.stderr.is_empty(), "unexpected stderr:\n{}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// `out` with `--output modinput`, parsed.
+    #[track_caller]
+    pub fn xml(&self, extra: &[&str]) -> Vec<XmlEvent> {
+        let mut args = vec!["--output", "modinput"];
+        args.extend_from_slice(extra);
+        parse_modinput(&self.out(&args))
+    }
+
+    pub fn check(&self) -> Output {
+        self.raw(&["check", "."])
+    }
+}
+
+/// One `<event>` of a modular input `<stream>`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct XmlEvent {
+    pub time: String,
+    pub host: String,
+    pub source: String,
+    pub sourcetype: String,
+    pub index: String,
+    pub data: String,
+}
+
+impl XmlEvent {
+    /// `<time>` as microseconds since the epoch.
+    pub fn micros(&self) -> i64 {
+        let (s, ms) = self.time.split_once('.').unwrap_or((&self.time, "0"));
+        assert_eq!(ms.len(), 3, "time {} has millisecond precision", self.time);
+        s.parse::<i64>().unwrap() * 1_000_000 + ms.parse::<i64>().unwrap() * 1000
+    }
+}
+
+/// Parses a modular input `<stream>` with quick-xml, resolving entity and character
+/// references; panics on anything malformed or unexpected.
+pub fn parse_modinput(doc: &str) -> Vec<XmlEvent> {
+    use quick_xml::events::Event;
+    use quick_xml::reader::Reader;
+    let mut reader = Reader::from_str(doc);
+    reader.config_mut().check_end_names = true;
+    let mut events = Vec::new();
+    let mut path: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut ev = XmlEvent::default();
+    loop {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("malformed XML: {e}\n{doc}"))
+        {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_string();
+                match (path.len(), name.as_str()) {
+                    (0, "stream") | (1, "event") | (2, _) => {}
+                    _ => panic!("unexpected <{name}> under {path:?}"),
+                }
+                if name == "event" {
+                    ev = XmlEvent::default();
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::End(e) => {
+                let name = e.name().as_ref().to_string();
+                assert_eq!(path.pop().as_deref(), Some(name.as_str()));
+                match (path.len(), name.as_str()) {
+                    (2, "time") => ev.time = std::mem::take(&mut text),
+                    (2, "host") => ev.host = std::mem::take(&mut text),
+                    (2, "source") => ev.source = std::mem::take(&mut text),
+                    (2, "sourcetype") => ev.sourcetype = std::mem::take(&mut text),
+                    (2, "index") => ev.index = std::mem::take(&mut text),
+                    (2, "data") => ev.data = std::mem::take(&mut text),
+                    (2, other) => panic!("unexpected element <{other}>"),
+                    (1, "event") => events.push(std::mem::take(&mut ev)),
+                    _ => {}
+                }
+            }
+            Event::Text(t) if path.len() == 3 => text.push_str(&t.xml10_content()),
+            Event::Text(t) => assert!(
+                t.xml10_content().trim().is_empty(),
+                "text outside an element: {:?}",
+                t.xml10_content()
+            ),
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref().expect("valid char ref") {
+                    Some(c) => c.to_string(),
+                    None => quick_xml::escape::resolve_predefined_entity(&r.xml10_content())
+                        .expect("predefined entity")
+                        .to_string(),
+                };
+                text.push_str(&resolved);
+            }
+            Event::Eof => break,
+            other => panic!("unexpected markup {other:?}"),
+        }
+    }
+    assert!(path.is_empty(), "unclosed elements {path:?}");
+    events
+}
+
+/// A token stanza fragment: `token.N.token/replacementType/replacement`.
+pub fn token(n: usize, regex: &str, rtype: &str, replacement: &str) -> String {
+    format!(
+        "token.{n}.token = {regex}\ntoken.{n}.replacementType = {rtype}\ntoken.{n}.replacement = {replacement}\n"
+    )
+}
+
+/// How long one run of the binary may take in these tests (they run on a virtual clock, so
+/// anything longer is a hang).
+pub const APP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs `cmd` to completion, collecting both streams; kills it and panics if it is still
+/// running after `deadline`.
+pub fn output_within(mut cmd: Command, deadline: std::time::Duration) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run eventgen");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for eventgen") {
+            break st;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} still running after {deadline:?}; killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
