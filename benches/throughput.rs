@@ -163,12 +163,7 @@ fn main() -> Result<()> {
         out,
         "machine: {} cpus, load average {}",
         cpus(),
-        fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        load_average()
     )?;
     let dd = pipe_bandwidth()?;
     writeln!(
@@ -276,7 +271,12 @@ fn main() -> Result<()> {
             mark(worst >= 0.8)
         )?;
     }
-    writeln!(out, "pipe limit again: {:.0} MB/s", pipe_bandwidth()?)?;
+    writeln!(
+        out,
+        "pipe limit again: {:.0} MB/s; load average now {}",
+        pipe_bandwidth()?,
+        load_average()
+    )?;
 
     writeln!(out)?;
     writeln!(
@@ -316,6 +316,16 @@ fn env_f64(name: &str, default: f64) -> f64 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
+}
+
+/// The 1, 5 and 15 minute load averages: other work on the machine skews wall-clock rates.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn cpus() -> usize {
