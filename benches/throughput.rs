@@ -1,0 +1,587 @@
+//! Throughput and memory benchmark of the real `eventgen` binary (`cargo bench`).
+//!
+//! It writes the four scenarios of the core-engine issue into a temporary folder, runs the
+//! release binary on each as a subprocess on a virtual clock (`--now`, `--seed 1`), so nothing
+//! sleeps, and prints a table of wall time, CPU time, events/s and MB/s, to devnull and to
+//! stdout piped into `cat > /dev/null`, with one and two generator workers. Beside it: the
+//! pipe bandwidth of `dd | cat` from the same run (the physical limit), the ratios the issue
+//! sets targets for, and the resident memory of the shipped default config, peak and over a
+//! real-time run. Numbers are reported, never asserted: see `docs/benchmarks.md`.
+//!
+//! Environment: `BENCH_SECS` (target seconds per case, default 3), `BENCH_REPEAT` (best of N
+//! runs per cell, default 1), `BENCH_RSS_SECS` (length of the real-time memory run, default
+//! 20), `BENCH_CASES` (comma-separated case numbers to run, default all).
+
+use std::error::Error;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// The virtual clock's start: any fixed instant works; this one is 2023-11-14 22:13:20 UTC.
+const NOW: &str = "1700000000";
+/// Events per interval (`-c`); the event total is a multiple of it.
+const PER_INTERVAL: u64 = 100_000;
+/// Events of the calibration run that sizes each case.
+const PILOT_EVENTS: u64 = 300_000;
+/// Intervals of the peak-memory run of the shipped config (20 events each).
+const RSS_PEAK_INTERVALS: u64 = 100_000;
+/// How often the memory runs read `/proc/<pid>/status`.
+const RSS_POLL: Duration = Duration::from_millis(5);
+/// Samples taken over the real-time memory run.
+const RSS_POINTS: u32 = 10;
+
+/// The five-line sample of cases 1-3. The `at HH:MM:SS` text is a second match of token 4.
+const FIVE_LINES: &str = "\
+2024-01-01 00:00:00 host=web01 level=INFO msg=\"user login ok\" sid=1 at 00:00:00 code=1 pid=2
+2024-01-01 00:00:00 host=web02 level=WARN msg=\"slow request\" sid=2 at 00:00:00 code=3 pid=4
+2024-01-01 00:00:00 host=web03 level=INFO msg=\"cache hit ratio\" sid=3 at 00:00:00 code=5 pid=6
+2024-01-01 00:00:00 host=db01 level=ERROR msg=\"connection reset\" sid=4 at 00:00:00 code=7 pid=8
+2024-01-01 00:00:00 host=db02 level=INFO msg=\"checkpoint done\" sid=5 at 00:00:00 code=9 pid=0
+";
+
+const FULL_TIME: &str = "\
+token.0.token = \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}
+token.0.replacementType = timestamp
+token.0.replacement = %Y-%m-%d %H:%M:%S
+";
+
+/// Tokens 1-4 of case 3: token 4 also matches the time inside token 0's value (a chain).
+const CASE3_REST: &str = "\
+token.1.token = sid=(\\d)
+token.1.replacementType = random
+token.1.replacement = integer[0:9]
+token.2.token = code=(\\d)
+token.2.replacementType = random
+token.2.replacement = integer[0:9]
+token.3.token = pid=(\\d)
+token.3.replacementType = random
+token.3.replacement = integer[0:9]
+token.4.token = \\d{2}:\\d{2}:\\d{2}
+token.4.replacementType = timestamp
+token.4.replacement = %H:%M:%S
+";
+
+const WEBLOG: &str = "\
+10.2.3.4 - - [26/Nov/2026:05:18:06.123 +0000] \"GET @@uri HTTP/1.1\" @@status @@bytes \"@@referer\" \"@@user_agent\" @@response_ms
+172.16.9.20 - - [26/Nov/2026:05:18:06.123 +0000] \"GET @@uri HTTP/1.1\" @@status @@bytes \"@@referer\" \"@@user_agent\" @@response_ms
+192.168.1.77 - - [26/Nov/2026:05:18:06.123 +0000] \"POST @@uri HTTP/2.0\" @@status @@bytes \"@@referer\" \"@@user_agent\" @@response_ms
+10.9.8.7 - - [26/Nov/2026:05:18:06.123 +0000] \"GET @@uri HTTP/2.0\" @@status @@bytes \"@@referer\" \"@@user_agent\" @@response_ms
+203.0.113.5 - - [26/Nov/2026:05:18:06.123 +0000] \"HEAD @@uri HTTP/1.1\" @@status @@bytes \"@@referer\" \"@@user_agent\" @@response_ms
+";
+
+/// Seven tokens: timestamp with `%f`, three `file`, two `random integer`, one `mvfile`.
+const WEBLOG_TOKENS: &str = "\
+earliest = -1s
+latest = now
+token.0.token = \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2}\\.\\d{3} [+-]\\d{4}\\]
+token.0.replacementType = timestamp
+token.0.replacement = [%d/%b/%Y:%H:%M:%S.%f %z]
+token.1.token = @@uri
+token.1.replacementType = file
+token.1.replacement = weblog.uris
+token.2.token = @@status
+token.2.replacementType = mvfile
+token.2.replacement = weblog.status.csv:1
+token.3.token = @@bytes
+token.3.replacementType = random
+token.3.replacement = integer[180:48000]
+token.4.token = @@referer
+token.4.replacementType = file
+token.4.replacement = weblog.referers
+token.5.token = @@user_agent
+token.5.replacementType = file
+token.5.replacement = weblog.useragents
+token.6.token = @@response_ms
+token.6.replacementType = random
+token.6.replacement = integer[2:1800]
+";
+
+/// Replacement files of case 4, copied from the repository's `samples/`.
+const WEBLOG_FILES: [&str; 4] = [
+    "weblog.uris",
+    "weblog.status.csv",
+    "weblog.referers",
+    "weblog.useragents",
+];
+
+struct Case {
+    number: u32,
+    name: &'static str,
+    conf: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sink {
+    Devnull,
+    Pipe,
+}
+
+impl Sink {
+    fn label(self) -> &'static str {
+        match self {
+            Sink::Devnull => "devnull",
+            Sink::Pipe => "stdout|cat",
+        }
+    }
+}
+
+/// One run of the binary.
+#[derive(Clone, Copy)]
+struct Measure {
+    events: u64,
+    mb: f64,
+    wall: f64,
+    /// User + system seconds of the eventgen process alone.
+    cpu: f64,
+}
+
+impl Measure {
+    fn rate(&self) -> f64 {
+        self.events as f64 / self.wall
+    }
+}
+
+fn main() -> Result<()> {
+    let secs = env_f64("BENCH_SECS", 3.0);
+    let repeat = env_f64("BENCH_REPEAT", 1.0).max(1.0) as u32;
+    let rss_secs = env_f64("BENCH_RSS_SECS", 20.0);
+    let only: Option<Vec<u32>> = std::env::var("BENCH_CASES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
+    let bin = binary()?;
+    let dir = TempDir::new()?;
+    let cases = write_cases(&dir.0)?;
+    let hz = clock_ticks();
+    let mut out = io::stdout().lock();
+
+    writeln!(out, "eventgen throughput: {}", bin.display())?;
+    writeln!(
+        out,
+        "machine: {} cpus, load average {}",
+        cpus(),
+        load_average()
+    )?;
+    let dd = pipe_bandwidth()?;
+    writeln!(
+        out,
+        "pipe limit: dd if=/dev/zero bs=1M count=4000 | cat > /dev/null: {:.0} MB/s",
+        dd
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<26} {:<10} {:>2} {:>10} {:>7} {:>7} {:>9} {:>8} {:>12}",
+        "case", "output", "w", "events", "wall s", "cpu s", "Mev/s", "MB/s", "Mev/cpu-s"
+    )?;
+    let mut results = Vec::new();
+    for case in &cases {
+        if only.as_ref().is_some_and(|o| !o.contains(&case.number)) {
+            continue;
+        }
+        let pilot = run(&bin, &case.conf, Sink::Devnull, 1, PILOT_EVENTS, hz)?;
+        let total = ((pilot.rate() * secs) as u64 / PER_INTERVAL).max(1) * PER_INTERVAL;
+        for sink in [Sink::Devnull, Sink::Pipe] {
+            for workers in [1, 2] {
+                let mut best: Option<Measure> = None;
+                for _ in 0..repeat {
+                    let m = run(&bin, &case.conf, sink, workers, total, hz)?;
+                    if best.is_none_or(|b| m.wall < b.wall) {
+                        best = Some(m);
+                    }
+                }
+                let m = best.ok_or("no run")?;
+                writeln!(
+                    out,
+                    "{:<26} {:<10} {:>2} {:>10} {:>7.2} {:>7.2} {:>9.2} {:>8.0} {:>12.2}",
+                    format!("({}) {}", case.number, case.name),
+                    sink.label(),
+                    workers,
+                    m.events,
+                    m.wall,
+                    m.cpu,
+                    m.rate() / 1e6,
+                    m.mb / m.wall,
+                    m.events as f64 / m.cpu.max(0.01) / 1e6
+                )?;
+                out.flush()?;
+                results.push((case.number, sink, workers, m));
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "ratios (events/s): 2 workers / 1 worker, and stdout|cat / devnull"
+    )?;
+    let get = |c: u32, s: Sink, w: usize| {
+        results
+            .iter()
+            .find(|r| r.0 == c && r.1 == s && r.2 == w)
+            .map(|r| r.3.rate())
+    };
+    for case in &cases {
+        let (Some(d1), Some(d2), Some(p1), Some(p2)) = (
+            get(case.number, Sink::Devnull, 1),
+            get(case.number, Sink::Devnull, 2),
+            get(case.number, Sink::Pipe, 1),
+            get(case.number, Sink::Pipe, 2),
+        ) else {
+            continue;
+        };
+        writeln!(
+            out,
+            "({}) 2w/1w devnull {:.2}  pipe {:.2}   pipe/devnull 1w {:.2}  2w {:.2}",
+            case.number,
+            d2 / d1,
+            p2 / p1,
+            p1 / d1,
+            p2 / d2
+        )?;
+    }
+    if let (Some(d1), Some(d2), Some(p1), Some(p2)) = (
+        get(3, Sink::Devnull, 1),
+        get(3, Sink::Devnull, 2),
+        get(3, Sink::Pipe, 1),
+        get(3, Sink::Pipe, 2),
+    ) {
+        writeln!(out)?;
+        writeln!(out, "targets (case 3, 2-core machine):")?;
+        let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+        writeln!(
+            out,
+            "  devnull, 1 worker >= 5M events/s: {:.2}M  {}",
+            d1 / 1e6,
+            mark(d1 >= 5e6)
+        )?;
+        writeln!(
+            out,
+            "  2 workers >= 1.6 x 1 worker:      {:.2}x  {}",
+            d2 / d1,
+            mark(d2 / d1 >= 1.6)
+        )?;
+        let worst = (p1 / d1).min(p2 / d2);
+        writeln!(
+            out,
+            "  stdout pipe >= 80% of devnull:    {:.0}%  {}",
+            worst * 100.0,
+            mark(worst >= 0.8)
+        )?;
+    }
+    writeln!(
+        out,
+        "pipe limit again: {:.0} MB/s; load average now {}",
+        pipe_bandwidth()?,
+        load_average()
+    )?;
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "memory, shipped default config (eventgen generate --devnull):"
+    )?;
+    let (peak, events) = rss_peak(&bin)?;
+    writeln!(
+        out,
+        "  virtual clock, --end {RSS_PEAK_INTERVALS} ({events} events): VmHWM {:.1} MB",
+        peak as f64 / 1024.0
+    )?;
+    out.flush()?;
+    let points = rss_over_time(&bin, rss_secs)?;
+    writeln!(out, "  real time, {rss_secs:.0} s (VmRSS / VmHWM in MB):")?;
+    for (t, rss, hwm) in &points {
+        writeln!(
+            out,
+            "    {:>6.1} s  {:>6.1}  {:>6.1}",
+            t,
+            *rss as f64 / 1024.0,
+            *hwm as f64 / 1024.0
+        )?;
+    }
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        writeln!(
+            out,
+            "  growth from first to last point: {:+.1} MB",
+            (last.1 as f64 - first.1 as f64) / 1024.0
+        )?;
+    }
+    Ok(())
+}
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// The 1, 5 and 15 minute load averages: other work on the machine skews wall-clock rates.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The release binary: the one cargo built for this bench, else `target/release/eventgen`,
+/// built on the spot when missing.
+fn binary() -> Result<PathBuf> {
+    let cargo_built = PathBuf::from(env!("CARGO_BIN_EXE_eventgen"));
+    if cargo_built.exists() {
+        return Ok(cargo_built);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("target/release/eventgen");
+    if !path.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "--bin", "eventgen"])
+            .current_dir(root)
+            .status()?;
+        if !status.success() || !path.exists() {
+            return Err(format!("cargo build --release failed: {status}").into());
+        }
+    }
+    Ok(path)
+}
+
+/// A temporary folder removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir> {
+        let path = std::env::temp_dir().join(format!("eventgen-bench-{}", std::process::id()));
+        fs::create_dir_all(path.join("samples"))?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes the samples and one `eventgen.conf` per case (samples in `../samples` of each).
+fn write_cases(dir: &Path) -> Result<Vec<Case>> {
+    let samples = dir.join("samples");
+    fs::write(samples.join("five"), FIVE_LINES)?;
+    fs::write(samples.join("weblog"), WEBLOG)?;
+    let repo_samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    for f in WEBLOG_FILES {
+        fs::copy(repo_samples.join(f), samples.join(f))?;
+    }
+    let specs = [
+        (1, "5 lines, no tokens", "five", String::new()),
+        (2, "5 lines, 1 timestamp", "five", FULL_TIME.to_string()),
+        (
+            3,
+            "5 lines, 5 tokens (chain)",
+            "five",
+            format!("{FULL_TIME}{CASE3_REST}"),
+        ),
+        (4, "web log, 7 tokens", "weblog", WEBLOG_TOKENS.to_string()),
+    ];
+    let mut cases = Vec::new();
+    for (number, name, sample, tokens) in specs {
+        let folder = dir.join(format!("case{number}"));
+        fs::create_dir_all(&folder)?;
+        let conf = folder.join("eventgen.conf");
+        fs::write(
+            &conf,
+            format!("[{sample}]\nsampleDir = ../samples\ninterval = 1\n{tokens}"),
+        )?;
+        cases.push(Case { number, name, conf });
+    }
+    Ok(cases)
+}
+
+/// Clock ticks per second of `/proc` CPU times.
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds of this process's reaped children (`cutime + cstime` of `/proc/self/stat`).
+fn children_cpu(hz: f64) -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // cutime and cstime are fields 16 and 17, i.e. indexes 13 and 14 after the name.
+    (f.get(13).copied().unwrap_or(0.0) + f.get(14).copied().unwrap_or(0.0)) / hz
+}
+
+/// Runs `eventgen generate CONF --now NOW --seed 1 -c PER_INTERVAL --end N -v` for `total`
+/// events. The pipe case is what `sh -c 'eventgen ... | cat > /dev/null'` does, with the two
+/// processes spawned directly so eventgen's CPU time can be told apart from cat's.
+fn run(
+    bin: &Path,
+    conf: &Path,
+    sink: Sink,
+    workers: usize,
+    total: u64,
+    hz: f64,
+) -> Result<Measure> {
+    let per = PER_INTERVAL.min(total);
+    let end = total.div_ceil(per);
+    let mut cmd = Command::new(bin);
+    cmd.arg("generate")
+        .arg(conf)
+        .args(["--now", NOW, "--seed", "1", "-v"])
+        .args(["-c", &per.to_string(), "--end", &end.to_string()])
+        .args(["--generators", &workers.to_string()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    match sink {
+        Sink::Devnull => {
+            cmd.arg("--devnull").stdout(Stdio::null());
+        }
+        Sink::Pipe => {
+            cmd.args(["--output", "stdout"]).stdout(Stdio::piped());
+        }
+    }
+    let cpu0 = children_cpu(hz);
+    let started = Instant::now();
+    let mut child = cmd.spawn()?;
+    let cat = match sink {
+        Sink::Devnull => None,
+        Sink::Pipe => {
+            let pipe = child.stdout.take().ok_or("no stdout pipe")?;
+            Some(
+                Command::new("cat")
+                    .stdin(pipe)
+                    .stdout(File::create("/dev/null")?)
+                    .spawn()?,
+            )
+        }
+    };
+    let output = child.wait_with_output()?;
+    let cpu = children_cpu(hz) - cpu0;
+    if let Some(mut cat) = cat {
+        cat.wait()?;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("eventgen failed ({}): {stderr}", output.status).into());
+    }
+    let (events, mb) = parse_summary(&stderr)
+        .ok_or_else(|| format!("no summary line in eventgen's stderr: {stderr}"))?;
+    Ok(Measure {
+        events,
+        mb,
+        wall,
+        cpu,
+    })
+}
+
+/// `INFO generated N events (X MB) in Ys: ...` → `(N, X)`.
+fn parse_summary(stderr: &str) -> Option<(u64, f64)> {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("INFO generated "))?;
+    let rest = line.strip_prefix("INFO generated ")?;
+    let (events, rest) = rest.split_once(" events (")?;
+    let (mb, _) = rest.split_once(" MB)")?;
+    Some((events.parse().ok()?, mb.parse().ok()?))
+}
+
+/// MB/s of `dd if=/dev/zero bs=1M count=4000 | cat > /dev/null`.
+fn pipe_bandwidth() -> Result<f64> {
+    let started = Instant::now();
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "dd if=/dev/zero bs=1M count=4000 2>/dev/null | cat > /dev/null",
+        ])
+        .status()?;
+    if !status.success() {
+        return Err(format!("dd | cat failed: {status}").into());
+    }
+    Ok(4000.0 * 1_048_576.0 / 1e6 / started.elapsed().as_secs_f64())
+}
+
+/// `(VmRSS, VmHWM)` in kB from `/proc/<pid>/status`, while the process lives.
+fn memory(pid: u32) -> Option<(u64, u64)> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn shipped(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(["generate", "--devnull"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+/// Peak resident size of the shipped config run flat out on the virtual clock: VmHWM polled
+/// until the process exits. Returns (kB, events).
+fn rss_peak(bin: &Path) -> Result<(u64, u64)> {
+    let mut child = shipped(bin)
+        .args(["--now", NOW, "--seed", "1", "-v"])
+        .args(["--end", &RSS_PEAK_INTERVALS.to_string()])
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut peak = 0;
+    while child.try_wait()?.is_none() {
+        if let Some((_, hwm)) = memory(child.id()) {
+            peak = peak.max(hwm);
+        }
+        std::thread::sleep(RSS_POLL);
+    }
+    let output = child.wait_with_output()?;
+    let events = parse_summary(&String::from_utf8_lossy(&output.stderr)).map_or(0, |s| s.0);
+    Ok((peak, events))
+}
+
+/// VmRSS and VmHWM of the shipped config in real time, at `RSS_POINTS` moments of `secs`.
+fn rss_over_time(bin: &Path, secs: f64) -> Result<Vec<(f64, u64, u64)>> {
+    let mut child = shipped(bin).stderr(Stdio::null()).spawn()?;
+    let result = sample_memory(&mut child, secs);
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+fn sample_memory(child: &mut Child, secs: f64) -> Result<Vec<(f64, u64, u64)>> {
+    let started = Instant::now();
+    let mut points = Vec::new();
+    for k in 1..=RSS_POINTS {
+        let at = Duration::from_secs_f64(secs * f64::from(k) / f64::from(RSS_POINTS));
+        while started.elapsed() < at {
+            if let Some(status) = child.try_wait()? {
+                return Err(format!("shipped config exited early: {status}").into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (rss, hwm) = memory(child.id()).ok_or("cannot read /proc/<pid>/status")?;
+        points.push((started.elapsed().as_secs_f64(), rss, hwm));
+    }
+    Ok(points)
+}
