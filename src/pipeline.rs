@@ -61,6 +61,9 @@ struct SampleState {
     jobs: u64,
     done: bool,
     pdv_target_bytes: f64,
+    /// Counter values at the next event position, and the counters' prefix counts.
+    counters: Vec<i64>,
+    prefix: Vec<Vec<u64>>,
     /// Replay: start of the current pass and the next event to send.
     pass_start: Micros,
     replay_next: usize,
@@ -185,7 +188,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     let mut handles = Vec::new();
     for w in 0..workers {
         let (rx, tx, pool) = (job_rx.clone(), out_tx.clone(), pool_rx.clone());
-        let mut worker = Worker::new(plan.clone(), starts.clone(), shared.clone());
+        let mut worker = Worker::new(plan.clone(), shared.clone());
         handles.push(
             std::thread::Builder::new()
                 .name(format!("generator-{w}"))
@@ -211,8 +214,9 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_stats, &stop_r))?;
 
     let resume = replay_positions(&plan);
-    let (final_ordinals, replay_next) =
-        schedule(&plan, opts.clock, &opts.stop, &job_tx, &stats, &resume);
+    let (final_counters, replay_next) = schedule(
+        &plan, opts.clock, &opts.stop, &job_tx, &stats, &resume, &starts,
+    );
     drop(job_tx);
     for h in handles {
         let _ = h.join();
@@ -223,7 +227,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     for s in summaries {
         log(&format!("INFO {s}"));
     }
-    save_counters(&plan, &starts, &shared, &final_ordinals, log);
+    save_counters(&plan, &shared, &final_counters, log);
     save_replay_positions(&plan, &replay_next, log);
     Ok(RunReport {
         events: stats.total_events(),
@@ -265,13 +269,7 @@ fn save_replay_positions(plan: &Plan, next: &[usize], log: &dyn Fn(&str)) {
     }
 }
 
-fn save_counters(
-    plan: &Plan,
-    starts: &[Vec<i64>],
-    shared: &SharedCounters,
-    ordinals: &[u64],
-    log: &dyn Fn(&str),
-) {
+fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>], log: &dyn Fn(&str)) {
     let Some(dir) = &plan.state_dir else { return };
     if let Err(e) = std::fs::create_dir_all(dir) {
         log(&format!(
@@ -283,21 +281,7 @@ fn save_counters(
     for (i, s) in plan.samples.iter().enumerate() {
         for (c, spec) in s.counters.iter().enumerate() {
             let next = if s.ordinal_counters() {
-                let t = s
-                    .tokens
-                    .iter()
-                    .position(|t| t.counter == Some(c))
-                    .unwrap_or(0);
-                let n = s.events.len().max(1) as u64;
-                let per_pass = s.events.iter().filter(|e| e.template.uses(t)).count() as u64;
-                let upto = ordinals[i] % n;
-                let partial = s
-                    .events
-                    .iter()
-                    .take(upto as usize)
-                    .filter(|e| e.template.uses(t))
-                    .count() as u64;
-                starts[i][c] + ((ordinals[i] / n) * per_pass + partial) as i64
+                finals[i][c]
             } else {
                 shared.values[i][c].load(Ordering::Relaxed)
             };
@@ -468,7 +452,8 @@ fn schedule(
     jobs: &Sender<Job>,
     stats: &Stats,
     resume_positions: &[usize],
-) -> (Vec<u64>, Vec<usize>) {
+    starts: &[Vec<i64>],
+) -> (Vec<Vec<i64>>, Vec<usize>) {
     let t0 = clock.now();
     let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
     let mut sched_rng = Rng::derive(seed, u64::MAX);
@@ -502,6 +487,8 @@ fn schedule(
                 pdv_target_bytes: 0.0,
                 pass_start: first - skip,
                 replay_next: resume,
+                counters: starts[i].clone(),
+                prefix: s.counter_prefix(),
             }
         })
         .collect();
@@ -649,9 +636,9 @@ fn schedule(
     positions(&states)
 }
 
-fn positions(states: &[SampleState]) -> (Vec<u64>, Vec<usize>) {
+fn positions(states: &[SampleState]) -> (Vec<Vec<i64>>, Vec<usize>) {
     (
-        states.iter().map(|s| s.ordinal).collect(),
+        states.iter().map(|s| s.counters.clone()).collect(),
         states.iter().map(|s| s.replay_next).collect(),
     )
 }
@@ -676,20 +663,15 @@ fn fire_replay(
     let n = rp.offsets.len();
     let mut send = |st: &mut SampleState, first: usize, times: Vec<Micros>| -> Result<(), ()> {
         let count = times.len() as u64;
-        // Ordinals stay congruent to the event index, so counters and event choice agree.
-        let base = st.ordinal - st.ordinal % n as u64;
-        let ordinal = if (st.ordinal % n as u64) as usize <= first {
-            base + first as u64
-        } else {
-            base + n as u64 + first as u64
-        };
+        let counter_base = advance_counters(st, first as u64, count);
         let job = Job {
             seq: *seq,
             sample: i,
             earliest: times[0],
             latest: *times.last().unwrap_or(&times[0]),
             count,
-            ordinal,
+            position: first as u64,
+            counter_base,
             rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
             index: None,
             cycle: (st.executions, count),
@@ -698,7 +680,7 @@ fn fire_replay(
         jobs.send(job).map_err(|_| ())?;
         *seq += 1;
         st.jobs += 1;
-        st.ordinal = ordinal + count;
+        st.ordinal += count;
         Ok(())
     };
     if let Some(from) = st.backfill_from.take() {
@@ -811,6 +793,19 @@ fn template_average(s: &SamplePlan) -> f64 {
         / s.events.len() as f64
 }
 
+/// The counter base of a job covering positions `[position, position + count)`, and the
+/// sample's counters moved past those events.
+fn advance_counters(st: &mut SampleState, position: u64, count: u64) -> Vec<i64> {
+    let mut base = Vec::with_capacity(st.counters.len());
+    for (c, pre) in st.prefix.iter().enumerate() {
+        let before = crate::plan::matches_before(pre, position) as i64;
+        let after = crate::plan::matches_before(pre, position + count) as i64;
+        base.push(st.counters[c] - before);
+        st.counters[c] += after - before;
+    }
+    base
+}
+
 /// Splits a firing into jobs over equal slices of the window and queues them.
 #[allow(clippy::too_many_arguments)]
 fn emit(
@@ -850,7 +845,8 @@ fn emit(
             earliest: plo,
             latest: phi.max(plo),
             count: n,
-            ordinal: st.ordinal + done,
+            position: done,
+            counter_base: advance_counters(st, done, n),
             rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
             index,
             cycle: (st.executions, count),

@@ -61,14 +61,15 @@ fn no_allocation_per_event_in_steady_state() {
     let plan = Arc::new(plan);
     let starts = Arc::new(vec![vec![]; plan.samples.len()]);
     let shared = Arc::new(SharedCounters::new(&plan, &starts));
-    let mut worker = Worker::new(plan.clone(), starts, shared);
+    let mut worker = Worker::new(plan.clone(), shared);
     let job = |count: u64, seq: u64| Job {
         seq,
         sample: 0,
         earliest: 1_700_000_000_000_000,
         latest: 1_700_000_060_000_000,
         count,
-        ordinal: 0,
+        position: 0,
+        counter_base: Vec::new(),
         rng_seed: 7,
         index: None,
         cycle: (0, 1),

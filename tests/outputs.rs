@@ -73,7 +73,8 @@ fn spool_output_defaults_to_the_sample_name() {
     assert_eq!(listing(&spool), ["s.log"]);
     assert_eq!(
         std::fs::read_to_string(spool.join("s.log")).unwrap(),
-        "a\nb\na\nb\na\nb\n"
+        // Each interval starts at the top of the sample, as in Eventgen.
+        "a\nb\na\na\nb\na\n"
     );
 }
 

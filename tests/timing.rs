@@ -55,7 +55,6 @@ fn count_five_end_three_is_fifteen_events_repeating_from_the_top() {
 }
 
 #[test]
-#[ignore = "BUG?: a later interval continues in the sample where the previous stopped; Eventgen starts each interval at the top (reference core 4.1)"]
 fn every_interval_starts_at_the_top_of_the_sample() {
     let app = timed_app("count-top", "count = 2\ninterval = 10\nend = 3");
     let labels: Vec<String> = parse(&app.out(&[])).into_iter().map(|(l, _)| l).collect();

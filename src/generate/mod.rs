@@ -26,8 +26,12 @@ pub struct Job {
     pub earliest: Micros,
     pub latest: Micros,
     pub count: u64,
-    /// Ordinal of the job's first event among all events of the sample.
-    pub ordinal: u64,
+    /// Position of the job's first event in its interval (replay: in its pass); event `i` of
+    /// the job is sample event `(position + i) % n`.
+    pub position: u64,
+    /// Counter values at position 0 of the interval (integerid, seqfile), when they follow
+    /// the event positions.
+    pub counter_base: Vec<i64>,
     pub rng_seed: u64,
     /// `extendIndexes` pick of this interval.
     pub index: Option<usize>,
@@ -72,7 +76,6 @@ struct SampleScratch {
 /// A generator worker's reusable state.
 pub struct Worker {
     plan: Arc<Plan>,
-    starts: Arc<Vec<Vec<i64>>>,
     shared: Arc<SharedCounters>,
     per_sample: Vec<Option<SampleScratch>>,
     values: Vec<Vec<u8>>,
@@ -90,7 +93,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(plan: Arc<Plan>, starts: Arc<Vec<Vec<i64>>>, shared: Arc<SharedCounters>) -> Worker {
+    pub fn new(plan: Arc<Plan>, shared: Arc<SharedCounters>) -> Worker {
         let n = plan.samples.len();
         let max_tokens = plan
             .samples
@@ -101,7 +104,6 @@ impl Worker {
         let files = plan.samples.first().map_or(0, |s| s.file_count);
         Worker {
             plan,
-            starts,
             shared,
             per_sample: (0..n).map(|_| None).collect(),
             values: vec![Vec::new(); max_tokens],
@@ -224,7 +226,7 @@ impl Worker {
         let mut host_buf = String::new();
         let mut times = std::mem::take(&mut self.times);
         for (i, &t) in times.iter().enumerate() {
-            let ordinal = job.ordinal + i as u64;
+            let ordinal = job.position + i as u64;
             let ev_idx = if sample.randomize_events {
                 rng.below(n as u64) as usize
             } else {
@@ -240,9 +242,8 @@ impl Worker {
             let tpl = &event.template;
             if ordinal_mode && let Some(sc) = &self.per_sample[job.sample] {
                 for (c, pre) in sc.prefix.iter().enumerate() {
-                    let m = pre[n];
-                    let before = (ordinal / n as u64) * m + pre[(ordinal % n as u64) as usize];
-                    self.counters[c] = self.starts[job.sample][c] + before as i64;
+                    let base = job.counter_base.get(c).copied().unwrap_or(0);
+                    self.counters[c] = base + crate::plan::matches_before(pre, ordinal) as i64;
                 }
             }
             let sec = t.div_euclid(MICROS_PER_SEC);
@@ -462,7 +463,7 @@ impl Worker {
                 self.raw,
                 "{} -0700 WINDBAG Event {} of {}",
                 python_datetime(&dt),
-                i + job.ordinal,
+                i + job.position,
                 job.cycle.1
             );
             push_event(sample, t, None, &self.raw, batch);

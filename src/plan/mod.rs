@@ -229,7 +229,37 @@ pub struct SamplePlan {
     pub file_columns: bool,
 }
 
+/// Events among the first `p` positions of an interval that use a counter, given the counter's
+/// prefix counts over one pass of the sample (`prefix[i]` = uses among events `0..i`).
+pub fn matches_before(prefix: &[u64], p: u64) -> u64 {
+    let n = (prefix.len() as u64).saturating_sub(1);
+    if n == 0 {
+        return 0;
+    }
+    (p / n) * prefix[n as usize] + prefix[(p % n) as usize]
+}
+
 impl SamplePlan {
+    /// For each counter (integerid, seqfile): prefix counts of the events whose template uses
+    /// its token, over one pass of the sample.
+    pub fn counter_prefix(&self) -> Vec<Vec<u64>> {
+        (0..self.counters.len())
+            .map(|c| {
+                let t = self.tokens.iter().position(|t| t.counter == Some(c));
+                let mut acc = 0u64;
+                let mut p = Vec::with_capacity(self.events.len() + 1);
+                p.push(0);
+                for e in &self.events {
+                    if t.is_some_and(|t| e.template.uses(t)) {
+                        acc += 1;
+                    }
+                    p.push(acc);
+                }
+                p
+            })
+            .collect()
+    }
+
     /// `true` if integerid/seqfile counters can be derived from the event's ordinal (sequential
     /// selection, every template on the fast path), which keeps them reproducible with any
     /// number of workers.
@@ -318,18 +348,21 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
                 continue;
             }
             let mut sample_problems = Vec::new();
-            let built = build_sample(
-                src,
-                &candidate,
-                ov,
-                &mut files,
-                &mut outputs,
-                &mut sample_problems,
-            );
+            let built = build_sample(src, &candidate, ov, &mut files, &mut sample_problems);
             let failed = sample_problems.iter().any(Problem::is_error);
             problems.extend(sample_problems);
             match built {
-                Some(s) if !failed => plan.samples.push(s),
+                Some((mut s, spec)) if !failed => {
+                    // Only samples that run open outputs; equal outputs share one sink.
+                    s.output = match outputs.iter().position(|o| *o == spec) {
+                        Some(i) => i,
+                        None => {
+                            outputs.push(spec);
+                            outputs.len() - 1
+                        }
+                    };
+                    plan.samples.push(s)
+                }
                 _ => {
                     let loc = candidate.location.clone();
                     problems.push(
@@ -755,9 +788,8 @@ fn build_sample(
     c: &Candidate,
     ov: &Overrides,
     files: &mut FileCache,
-    outputs: &mut Vec<OutputSpec>,
     problems: &mut Vec<Problem>,
-) -> Option<SamplePlan> {
+) -> Option<(SamplePlan, OutputSpec)> {
     let mut settings = c.settings.clone();
     let cli = Location::new("command line", 0);
     let mut set = |k: &str, v: String| {
@@ -1212,15 +1244,8 @@ fn build_sample(
 
     let spec = spec?;
     let encoding = spec.encoding();
-    let output = match outputs.iter().position(|o| *o == spec) {
-        Some(i) => i,
-        None => {
-            outputs.push(spec);
-            outputs.len() - 1
-        }
-    };
     let count = if count <= 0 { 0 } else { count as u64 };
-    Some(SamplePlan {
+    let sample = SamplePlan {
         name: c.file_name.clone().unwrap_or_else(|| c.stanza.clone()),
         stanza: c.stanza.clone(),
         location: c.location.clone(),
@@ -1247,13 +1272,14 @@ fn build_sample(
         time_multiple,
         meta,
         extend_indexes,
-        output,
+        output: 0,
         encoding,
         slow_events,
         replay: replay_plan,
         composed_slots,
         file_columns,
-    })
+    };
+    Some((sample, spec))
 }
 
 /// The sample's zone for plan-time checks (errors in it are reported elsewhere).
