@@ -6,3 +6,4 @@ mod support;
 
 mod app_package;
 mod generate;
+mod replay;
