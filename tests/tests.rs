@@ -7,3 +7,4 @@ mod support;
 mod app_package;
 mod generate;
 mod replay;
+mod volume;
