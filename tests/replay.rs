@@ -111,7 +111,11 @@ fn pacing_follows_the_original_gaps_exactly() {
 #[test]
 fn pacing_keeps_sub_millisecond_precision_in_the_text() {
     // timeMultiple 0.5 halves 1.5 s and 2.75 s: 0.75 s and 2.125 s, written as %f.
-    let d = app("replay-frac", IRREGULAR, &replay_conf("timeMultiple = 0.5\n"));
+    let d = app(
+        "replay-frac",
+        IRREGULAR,
+        &replay_conf("timeMultiple = 0.5\n"),
+    );
     let ev = replay_events(&d, NOW, &[]);
     let text: Vec<&str> = ev.iter().map(|e| &e.data[..26]).collect();
     assert_eq!(
@@ -128,7 +132,11 @@ fn pacing_keeps_sub_millisecond_precision_in_the_text() {
 
 #[test]
 fn passes_repeat_after_interval_until_end() {
-    let d = app("replay-passes", IRREGULAR, &replay_conf("end = 3\ninterval = 5\n"));
+    let d = app(
+        "replay-passes",
+        IRREGULAR,
+        &replay_conf("end = 3\ninterval = 5\n"),
+    );
     let ev = replay_events(&d, NOW, &[]);
     let now = epoch_ms(NOW);
     // A pass lasts 11 s; the next one starts `interval` after its last event.
@@ -270,7 +278,12 @@ fn backfill_then_live_is_in_time_order_and_inside_the_window() {
     ];
     let got_past: Vec<(i64, String)> = past
         .iter()
-        .map(|e| (e.time_ms() - now, e.data.split_whitespace().nth(2).unwrap().to_string()))
+        .map(|e| {
+            (
+                e.time_ms() - now,
+                e.data.split_whitespace().nth(2).unwrap().to_string(),
+            )
+        })
         .collect();
     let got_past: Vec<(i64, &str)> = got_past.iter().map(|(t, w)| (*t, w.as_str())).collect();
     assert_eq!(got_past, want_past);
@@ -278,7 +291,9 @@ fn backfill_then_live_is_in_time_order_and_inside_the_window() {
     let live_t: Vec<i64> = live.iter().map(|e| e.time_ms() - now).collect();
     assert_eq!(
         live_t,
-        [0, 1500, 4250, 4250, 11000, 16000, 17500, 20250, 20250, 27000]
+        [
+            0, 1500, 4250, 4250, 11000, 16000, 17500, 20250, 20250, 27000
+        ]
     );
     assert_text_matches_time(&ev, "%Y-%m-%d %H:%M:%S%.6f");
 }
@@ -425,7 +440,10 @@ fn an_unsorted_sample_warns_once_and_late_events_go_at_once() {
     let err = stderr(&o);
     let warns: Vec<&str> = err.lines().filter(|l| l.starts_with("WARN")).collect();
     assert_eq!(warns.len(), 1, "{err}");
-    assert!(warns[0].contains("not in time order (first at line 3)"), "{err}");
+    assert!(
+        warns[0].contains("not in time order (first at line 3)"),
+        "{err}"
+    );
     let ev = modinput_events(&stdout(&o));
     let now = epoch_ms(NOW);
     // c and d go out with b; e keeps its own gap (5 s after d), as Eventgen sleeps it.
@@ -462,7 +480,10 @@ fn end_as_a_time_stops_mid_pass_and_the_state_folder_resumes_it() {
     assert_eq!(words(&third, 2), ["ev1", "ev2", "ev3", "ev4", "ev5"]);
 
     // Without the state folder nothing is remembered.
-    d.write("default/eventgen.conf", &replay_conf("end = 2024-01-01T00:00:05Z\n"));
+    d.write(
+        "default/eventgen.conf",
+        &replay_conf("end = 2024-01-01T00:00:05Z\n"),
+    );
     let _ = replay_events(&d, NOW, &["--state-dir", state]);
     d.write("default/eventgen.conf", &replay_conf(""));
     let fresh = replay_events(&d, NOW, &[]);

@@ -6,5 +6,6 @@ mod support;
 
 mod app_package;
 mod generate;
+mod generators;
 mod replay;
 mod volume;

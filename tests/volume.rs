@@ -141,7 +141,12 @@ fn rate_factors_scale_the_daily_volume() {
     let d = pdv_app("pdv-rated", "0.01", &extra, "stdout");
     let o = generate_at(&d, "default/eventgen.conf", NOW, &[]);
     assert_code(&o, 0);
-    assert_within(o.stdout.len() as f64, 0.005 * GIB, 0.01, "stdout bytes at rate 0.5");
+    assert_within(
+        o.stdout.len() as f64,
+        0.005 * GIB,
+        0.01,
+        "stdout bytes at rate 0.5",
+    );
 
     // Nothing in the afternoon: the last event is in the 11:59 interval.
     let morning: Vec<String> = (0..24)
@@ -171,8 +176,10 @@ fn interval_zero_with_per_day_volume_is_a_located_error() {
         assert_code(&o, 2);
         let err = stderr(&o);
         assert!(
-            err.lines().any(|l| l.starts_with("ERROR default/eventgen.conf:3: [p.log] interval:")
-                && l.contains("perDayVolume")),
+            err.lines().any(
+                |l| l.starts_with("ERROR default/eventgen.conf:3: [p.log] interval:")
+                    && l.contains("perDayVolume")
+            ),
             "{cmd}: {err}"
         );
         assert!(o.stdout.is_empty() || cmd == "check", "{cmd} wrote events");

@@ -137,7 +137,12 @@ impl XmlEvent {
     pub fn time_ms(&self) -> i64 {
         let (secs, frac) = self.time.split_once('.').unwrap_or((&self.time, ""));
         let frac = format!("{frac:0<3}");
-        assert_eq!(frac.len(), 3, "time {:?} has more than 3 decimals", self.time);
+        assert_eq!(
+            frac.len(),
+            3,
+            "time {:?} has more than 3 decimals",
+            self.time
+        );
         secs.parse::<i64>().unwrap() * 1000 + frac.parse::<i64>().unwrap()
     }
 }
@@ -150,7 +155,10 @@ pub fn modinput_events(xml: &str) -> Vec<XmlEvent> {
     let mut cur: Option<XmlEvent> = None;
     let mut field: Option<String> = None;
     loop {
-        match reader.read_event().unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}")) {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}"))
+        {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
                 if name == "event" {
