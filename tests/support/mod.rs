@@ -181,14 +181,22 @@ impl App {
     }
 }
 
-/// One `<event>` of a modular input `<stream>`.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// `eventgen generate CONF --now NOW --seed 1 [extra...]` run in `dir`.
+pub fn generate_at(dir: &TempDir, conf: &str, now: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["generate", conf, "--now", now, "--seed", "1"];
+    args.extend_from_slice(extra);
+    run_in(dir.path(), &args)
+}
+
+/// One event of the modular-input XML stream.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct XmlEvent {
+    /// The `<time>` text as written (epoch seconds with 3 decimals).
     pub time: String,
-    pub host: String,
+    pub index: String,
     pub source: String,
     pub sourcetype: String,
-    pub index: String,
+    pub host: String,
     pub data: String,
 }
 
@@ -317,4 +325,101 @@ pub fn output_within(mut cmd: Command, deadline: std::time::Duration) -> Output 
         stdout: t_out.join().unwrap(),
         stderr: t_err.join().unwrap(),
     }
+}
+
+impl XmlEvent {
+    /// `<time>` in milliseconds since the epoch, read exactly from its text.
+    pub fn time_ms(&self) -> i64 {
+        let (secs, frac) = self.time.split_once('.').unwrap_or((&self.time, ""));
+        let frac = format!("{frac:0<3}");
+        assert_eq!(
+            frac.len(),
+            3,
+            "time {:?} has more than 3 decimals",
+            self.time
+        );
+        secs.parse::<i64>().unwrap() * 1000 + frac.parse::<i64>().unwrap()
+    }
+}
+
+/// Parses `<stream><event>...</event>...</stream>` with quick-xml.
+pub fn modinput_events(xml: &str) -> Vec<XmlEvent> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    let mut cur: Option<XmlEvent> = None;
+    let mut field: Option<String> = None;
+    loop {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}"))
+        {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_string();
+                if name == "event" {
+                    cur = Some(XmlEvent::default());
+                } else if cur.is_some() {
+                    field = Some(name);
+                }
+            }
+            Event::Text(t) => {
+                if let (Some(ev), Some(f)) = (cur.as_mut(), field.as_deref()) {
+                    let text = t.xml10_content().into_owned();
+                    push_field(ev, f, &text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let (Some(ev), Some(f)) = (cur.as_mut(), field.as_deref()) {
+                    if let Some(c) = r.resolve_char_ref().unwrap() {
+                        push_field(ev, f, &c.to_string());
+                        continue;
+                    }
+                    let name = r.xml10_content().into_owned();
+                    let text = match name.as_str() {
+                        "lt" => "<".to_string(),
+                        "gt" => ">".to_string(),
+                        "amp" => "&".to_string(),
+                        "quot" => "\"".to_string(),
+                        "apos" => "'".to_string(),
+                        other => panic!("unexpected entity &{other};"),
+                    };
+                    push_field(ev, f, &text);
+                }
+            }
+            Event::CData(t) => {
+                if let (Some(ev), Some(f)) = (cur.as_mut(), field.as_deref()) {
+                    push_field(ev, f, &t.xml10_content());
+                }
+            }
+            Event::End(e) => {
+                if e.name().as_ref() == "event" {
+                    out.push(cur.take().unwrap());
+                }
+                field = None;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn push_field(ev: &mut XmlEvent, field: &str, text: &str) {
+    let slot = match field {
+        "time" => &mut ev.time,
+        "index" => &mut ev.index,
+        "source" => &mut ev.source,
+        "sourcetype" => &mut ev.sourcetype,
+        "host" => &mut ev.host,
+        "data" => &mut ev.data,
+        _ => return,
+    };
+    slot.push_str(text);
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time, for building expectations.
+pub fn epoch_ms(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
 }
