@@ -321,6 +321,9 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
             return EXIT_CONFIG;
         }
     };
+    if let Clock::Virtual { now } = clock {
+        g.overrides.now = Some(now);
+    }
     let (plan, problems) = match build_plan(&mut g) {
         Ok(x) => x,
         Err(code) => return code,

@@ -775,6 +775,10 @@ fn rated(
         let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
         st.pdv_target_bytes +=
             gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
+        if factor <= 0.0 {
+            // A rate of zero means nothing in this interval, whatever is owed from before.
+            return 0;
+        }
         let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
         let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.ordinal as i64;
         return want.max(0) as u64;

@@ -81,7 +81,6 @@ fn windbag_large_counts_stay_evenly_numbered_across_jobs() {
 }
 
 #[test]
-#[ignore = "BUG: windbag numbers events across intervals (second interval says 'Event 4 of 3')"]
 fn windbag_numbers_restart_each_interval() {
     let d = app("windbag-end2", &windbag_conf("3", "2", "stdout"));
     let lines = lines_of(&d, &[]);
@@ -104,7 +103,6 @@ fn windbag_numbers_restart_each_interval() {
 }
 
 #[test]
-#[ignore = "BUG: windbag truncates fractional microseconds where Python's timedelta rounds them"]
 fn windbag_fractional_times_round_like_python() {
     // Python: str(earliest + timedelta(seconds=60/7*i)).
     let d = app("windbag-frac", &windbag_conf("7", "1", "stdout"));
@@ -214,7 +212,6 @@ fn counter_without_end_count_counts_count_values() {
 }
 
 #[test]
-#[ignore = "BUG: without end_count the counter runs `count` cycles of `count` values (9 events for count = 3); Eventgen's intent (reference 4.5) is end_count = count in ONE cycle"]
 fn counter_without_end_count_is_one_cycle() {
     let d = app(
         "counter-noend-1",
@@ -234,7 +231,6 @@ fn counter_without_end_count_is_one_cycle() {
 }
 
 #[test]
-#[ignore = "BUG: end_count below start_count with a positive count_by counts down; reference 4.5 says end_count becomes start_count + end_count"]
 fn counter_end_below_start_is_relative_to_start() {
     let d = app(
         "counter-rel",
@@ -431,7 +427,6 @@ fn jinja_template_errors_are_reported_at_check_with_file_and_line() {
 }
 
 #[test]
-#[ignore = "BUG: a jinja template error is followed by a misleading 'this generator needs a sample file' error"]
 fn jinja_template_error_is_the_only_error() {
     let d = jinja_app("jinja-one-err", "1");
     d.write("samples/templates/main.j2", "{% for x in items %}\n");

@@ -58,7 +58,8 @@ pub fn run(sample: &SamplePlan, job: &Job, batch: &mut Batch, raw: &mut Vec<u8>)
     let Generator::Counter(c) = &sample.generator else {
         return;
     };
-    let cycles = job.count.max(1);
+    // Without end_count one cycle counts `count` values.
+    let cycles = if c.end.is_none() { 1 } else { job.count.max(1) };
     let vals = values(
         c.start,
         c.end,

@@ -456,7 +456,7 @@ impl Worker {
         let count = job.count;
         let step = (job.latest - job.earliest) as f64 / count.max(1) as f64;
         for i in 1..=count {
-            let t = job.earliest + (step * i as f64) as i64;
+            let t = job.earliest + (step * i as f64).round() as i64;
             let dt = self.datetime(sample.tz, t);
             self.raw.clear();
             let _ = writeln!(

@@ -57,6 +57,8 @@ pub struct Overrides {
     pub app_mode: bool,
     /// Folder for counters that persist across runs.
     pub state_dir: Option<PathBuf>,
+    /// Start of the virtual clock, if any (year-less replay times take its year).
+    pub now: Option<Micros>,
 }
 
 /// When a sample stops.
@@ -974,6 +976,11 @@ fn build_sample(
             };
             let (by, f3) = parse(r.string("count_by"), 1.0);
             let by = if by == 0.0 { 1.0 } else { by };
+            // Eventgen: an end below the start with a positive step counts that far from the start.
+            let end = match end {
+                Some(e) if e < start && by > 0.0 => Some(start + e),
+                other => other,
+            };
             Generator::Counter(CounterGen {
                 start,
                 end,
@@ -1009,13 +1016,14 @@ fn build_sample(
                             .stanza(&c.stanza)
                             .key("jinja_target_template"),
                     );
-                    Generator::Sample
+                    // Already an error; a file-less placeholder avoids a second, misleading one.
+                    Generator::Windbag
                 }
                 Some(target) => match JinjaPlan::build(&dir, &target, r.raw("jinja_variables")) {
                     Ok(p) => Generator::Jinja(Arc::new(p), count_type),
                     Err(e) => {
                         r.error("jinja_target_template", e);
-                        Generator::Sample
+                        Generator::Windbag
                     }
                 },
             }
@@ -1202,7 +1210,8 @@ fn build_sample(
         }
     }
     let replay_plan = matches!(generator, Generator::Replay).then(|| {
-        let year = chrono::Datelike::year(&chrono::Utc::now());
+        let now = ov.now.unwrap_or_else(crate::timing::clock::wall_now);
+        let year = chrono::Datelike::year(&tz.datetime(now));
         replay::build(
             &raw_events,
             &compiled.tokens,
