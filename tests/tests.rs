@@ -4,5 +4,6 @@
 
 mod support;
 
+mod app_modinput;
 mod app_package;
 mod generate;
