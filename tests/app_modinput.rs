@@ -682,3 +682,38 @@ fn stream_carries_hostile_sample_text_unchanged() {
         assert_eq!(e.source, "]]>src");
     }
 }
+
+/// splunkd hands over no stanza (`<configuration/>`), or only one that fails validation
+/// (edited on disk, so `--validate-arguments` never ran): there is nothing to run, so the
+/// process must exit 0 by itself without streaming any event (splunk-protocols.md §1.4).
+#[test]
+#[ignore = "BUG: a run with no valid input stanza still generates every app's samples until SIGTERM"]
+fn run_without_a_valid_stanza_generates_nothing() {
+    let home = TempDir::new("no-stanza-home");
+    home.write(
+        "etc/apps/app_n/default/eventgen.conf",
+        "[n.log]\ninterval = 1\ncount = 1\n",
+    );
+    home.write("etc/apps/app_n/samples/n.log", "SHOULD_NOT_RUN\n");
+    let checkpoint = home.path().join("checkpoint");
+    let bad_verbosity = input_xml(&checkpoint).replace(
+        "<param name=\"verbosity\">20</param>",
+        "<param name=\"verbosity\">7</param>",
+    );
+    let no_stanza = format!(
+        "<input><server_host>sh-test</server_host><server_uri>https://127.0.0.1:8089</server_uri>\
+         <session_key>{SESSION_KEY}</session_key><checkpoint_dir>{}</checkpoint_dir>\
+         <configuration/></input>",
+        checkpoint.display()
+    );
+    for input in [no_stanza, bad_verbosity] {
+        let mut cmd = Command::new(bin());
+        cmd.env_clear()
+            .env("SPLUNK_HOME", home.path())
+            .current_dir(home.path());
+        let started = Instant::now();
+        let done = Modinput::start(cmd, &input).wait_exit(started, Duration::from_secs(10));
+        assert!(done.status.success(), "{}\n{}", done.status, done.stderr);
+        assert!(parse_stream(&done.stdout).is_empty(), "{}", done.stdout);
+    }
+}
