@@ -57,6 +57,10 @@ if [ -n "${EVENTGEN_BIN:-}" ]; then
 else
   rustup target list --installed | grep -qx "$target" || rustup target add "$target" \
     || die "cannot add the rust target $target (see the comment at the top of package.sh)"
+  # ring (rustls's crypto) compiles C for the target, so it needs a musl C compiler.
+  command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || command -v musl-gcc >/dev/null 2>&1 \
+    || [ -n "${CC_x86_64_unknown_linux_musl:-}" ] \
+    || die "no musl C compiler for ring: apt-get install musl-tools (or set CC_x86_64_unknown_linux_musl)"
   CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
   CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked --target "$target" --bin eventgen

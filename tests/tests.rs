@@ -4,6 +4,7 @@
 
 mod support;
 
+mod app_modinput;
 mod app_package;
 mod bad_config;
 mod generate;

@@ -145,6 +145,16 @@ pub fn run() -> u8 {
         .stanzas
         .iter()
         .find(|s| validate_params(&s.params).is_ok());
+    if stanza.is_none() {
+        // Nothing to run: splunkd gave no valid stanza.
+        stderr_log.error(
+            "no valid modinput_eventgen stanza in the input configuration; nothing to generate",
+        );
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"<stream></stream>");
+        let _ = out.flush();
+        return 0;
+    }
     let level = stanza
         .and_then(|s| param(&s.params, "verbosity"))
         .and_then(|v| parse_verbosity(v).ok())
@@ -232,7 +242,7 @@ pub fn run() -> u8 {
     match pipeline::run(plan, opts, &logf) {
         Ok(r) => {
             log.info(&format!(
-                "eventgen stopping: {} events, {} bytes written",
+                "eventgen stopping: {} events ({} bytes of event text) generated",
                 r.events, r.bytes
             ));
             0
