@@ -5,4 +5,5 @@
 mod support;
 
 mod app_package;
+mod compat;
 mod generate;
