@@ -34,7 +34,7 @@ enum Check {
     /// `check` exits 2 and its output contains every string.
     Rejected(&'static [&'static str]),
     /// `check` passes; nothing to generate (a defaults-only file).
-    CheckOnly,
+    PlanOnly,
     /// `check` passes and generate's collected output has exactly this many lines.
     Lines(usize),
     /// `check` passes and this function accepts the run.
@@ -410,7 +410,7 @@ const ROWS: &[Row] = &[
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial4", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent"]) },
-    Row { conf: "splunk_eventgen/default/eventgen.conf", expect: Expect::Same, args: &[], check: Check::CheckOnly },
+    Row { conf: "splunk_eventgen/default/eventgen.conf", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     // --- tests/large: Eventgen's functional tests
     Row { conf: "tests/large/conf/eventgen_extend_index.conf", expect: Expect::Same, args: &[], check: Check::Run(hec_extend_index) },
     Row { conf: "tests/large/conf/eventgen_jinja_advance.conf", expect: Expect::Same, args: &[], check: Check::Run(jinja_advance) },
@@ -749,7 +749,7 @@ fn run_row(root: &Path, row: &Row) -> Result<(), String> {
         _ if c.status.code() != Some(0) => {
             return Err(format!("check failed:\n{check_text}"));
         }
-        Check::CheckOnly => return Ok(()),
+        Check::PlanOnly => return Ok(()),
         _ => {}
     }
     let mut args = vec!["generate", conf_s, "--now", NOW, "--seed", "1"];
