@@ -7,6 +7,7 @@ mod support;
 mod app_modinput;
 mod app_package;
 mod bad_config;
+mod compat;
 mod generate;
 mod generators;
 mod golden;

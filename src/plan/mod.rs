@@ -595,7 +595,11 @@ fn match_samples(
             .unwrap_or("default")
             .trim()
             .to_string();
-        if matches!(generator.as_str(), "windbag" | "counter" | "jinja") {
+        if matches!(
+            generator.as_str(),
+            "windbag" | "counter" | "jinja" | "weblog"
+        ) || settings.value("rater").map(str::trim) == Some("counter")
+        {
             out.push(Candidate {
                 stanza: st.name.clone(),
                 location: st.location.clone(),
@@ -750,10 +754,13 @@ impl<'a> Reader<'a> {
         if let Some(Kind::Choice(words)) = keys::lookup(key).map(|k| k.kind)
             && !words.contains(&v.as_str())
         {
-            self.error(
-                key,
-                format!("expected one of {}, got {v:?}", words.join(", ")),
-            );
+            let mut msg = format!("expected one of {}, got {v:?}", words.join(", "));
+            if key == "generator" || key == "rater" {
+                msg.push_str(
+                    "; Eventgen's Python plugins cannot run here (see docs/compatibility.md)",
+                );
+            }
+            self.error(key, msg);
             return Self::default_of(key).unwrap_or("").to_string();
         }
         v
@@ -822,7 +829,10 @@ fn build_sample(
 
     let mode = r.choice("mode");
     let mut generator_name = r.choice("generator");
-    let _ = r.choice("rater");
+    // Eventgen's counter rater brings its generator ("change the rater, not the generator").
+    if r.choice("rater") == "counter" && generator_name == "default" {
+        generator_name = "counter".into();
+    }
     if mode == "replay" {
         generator_name = "replay".into();
     }
@@ -951,7 +961,17 @@ fn build_sample(
         .unwrap_or_default();
 
     let generator = match generator_name.as_str() {
-        "default" | "perdayvolumegenerator" | "weblog" => Generator::Sample,
+        "default" | "perdayvolumegenerator" => Generator::Sample,
+        "weblog" => {
+            r.error(
+                "generator",
+                "the weblog generator is Eventgen's Python benchmark plugin and cannot run here; the \
+                 shipped [weblog] stanza and sample give the same web access log with the default \
+                 generator (eventgen generate -s weblog), faster"
+                    .into(),
+            );
+            Generator::Windbag
+        }
         "replay" => Generator::Replay,
         "windbag" => Generator::Windbag,
         "counter" => {
