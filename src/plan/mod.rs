@@ -19,12 +19,11 @@ use crate::output::hec::HecConfig;
 use crate::output::hec::config::Endpoint;
 use crate::output::net::{SyslogConfig, TcpConfig, UdpConfig};
 use crate::problem::{Location, Problem};
-use crate::rng::Rng;
 use crate::timing::rate::{RateTable, Rates};
 use crate::timing::relative::TimeSpec;
 use crate::timing::{MICROS_PER_SEC, Micros, Tz};
+use crate::token::Token;
 use crate::token::template::{Probes, Template};
-use crate::token::{Token, ValueContext};
 use keys::{Kind, Scope};
 use sample::{DEFAULT_BREAKER, RawEvent, RowMeta};
 use tokens::{CounterSpec, FileCache};
@@ -1244,7 +1243,7 @@ fn build_sample(
             problems,
         )
     });
-    let probes = make_probes(
+    let probes = Probes::for_tokens(
         &compiled.tokens,
         &tz,
         files.len(),
@@ -1368,45 +1367,6 @@ pub fn parse_extend_indexes(v: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Probe values for proving the template split: random times across the calendar, random
-/// draws, varied counters.
-fn make_probes(tokens: &[Token], tz: &Tz, files: usize, counters: usize, events: usize) -> Probes {
-    let rounds = if events > 20_000 { 6 } else { 16 };
-    let mut rng = Rng::seed(0x5EED);
-    let mut values = Vec::with_capacity(rounds);
-    let rates = Rates::default();
-    for round in 0..rounds {
-        let t = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
-            + rng.range_inclusive(0, 999_999);
-        let l = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
-            + rng.range_inclusive(0, 999_999);
-        let time = tz.datetime(t);
-        let latest = tz.datetime(l);
-        let mut rows = vec![None; files];
-        let ctr: Vec<i64> = (0..counters)
-            .map(|i| (round as i64 * 7919 + i as i64 * 104_729) % 1_000_003)
-            .collect();
-        let mut cx = ValueContext {
-            rng: &mut rng,
-            time: &time,
-            latest: &latest,
-            rates: &rates,
-            rows: &mut rows,
-            counters: &ctr,
-            replay: false,
-            format_index: 0,
-        };
-        let mut round_values = Vec::with_capacity(tokens.len());
-        for tok in tokens {
-            let mut v = Vec::new();
-            tok.render_value(&mut cx, &mut v);
-            round_values.push(v);
-        }
-        values.push(round_values);
-    }
-    Probes { values }
 }
 
 /// Keeps `Arc` in scope for sibling modules that share plan data.

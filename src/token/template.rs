@@ -40,6 +40,99 @@ pub struct Probes {
     pub values: Vec<Vec<Vec<u8>>>,
 }
 
+/// Most values of one token's finite domain (static text, list items, small integer ranges,
+/// replacement file lines) that the proof tries one by one; larger domains are sampled evenly.
+const DOMAIN_ROUNDS: usize = 64;
+
+/// The values a token can take, when there are few enough to list (or an even sample).
+fn domain(tok: &Token) -> Option<Vec<Vec<u8>>> {
+    use super::Replacement as R;
+    use super::random::RandomSpec as S;
+    let pick = |n: usize, f: &dyn Fn(usize) -> Vec<u8>| -> Vec<Vec<u8>> {
+        let step = n.div_ceil(DOMAIN_ROUNDS).max(1);
+        (0..n).step_by(step).map(f).collect()
+    };
+    match &tok.replacement {
+        R::Static(s) => Some(vec![s.as_bytes().to_vec()]),
+        R::Random(S::List(items)) => Some(pick(items.len(), &|i| items[i].as_bytes().to_vec())),
+        R::Random(S::Integer { lo, hi }) if (*hi as i128 - *lo as i128) < 1_000_000 => {
+            let n = (*hi - *lo + 1) as usize;
+            Some(pick(n, &|i| (lo + i as i64).to_string().into_bytes()))
+        }
+        R::File { file, column, .. } => Some(pick(file.lines.len(), &|i| {
+            let line = &file.lines[i];
+            if *column == 0 {
+                line.as_bytes().to_vec()
+            } else {
+                line.split(',')
+                    .nth(column - 1)
+                    .unwrap_or("")
+                    .as_bytes()
+                    .to_vec()
+            }
+        })),
+        _ => None,
+    }
+}
+
+impl Probes {
+    /// Probe rounds for `tokens`: random draws at random times across the calendar, plus one
+    /// round per value of every small finite domain, so that a value that would create a new
+    /// match for a later token is seen by the proof.
+    pub fn for_tokens(
+        tokens: &[Token],
+        tz: &crate::timing::Tz,
+        files: usize,
+        counters: usize,
+        events: usize,
+    ) -> Probes {
+        use crate::rng::Rng;
+        use crate::timing::MICROS_PER_SEC;
+        use crate::timing::rate::Rates;
+        let random_rounds = if events > 20_000 { 6 } else { 16 };
+        let domains: Vec<Option<Vec<Vec<u8>>>> = tokens.iter().map(domain).collect();
+        let extra = domains.iter().flatten().map(Vec::len).max().unwrap_or(0);
+        let mut rng = Rng::seed(0x5EED);
+        let rates = Rates::default();
+        let mut values = Vec::with_capacity(random_rounds + extra);
+        for round in 0..random_rounds + extra {
+            let t = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
+                + rng.range_inclusive(0, 999_999);
+            let l = rng.range_inclusive(0, 4_000_000_000) * MICROS_PER_SEC
+                + rng.range_inclusive(0, 999_999);
+            let (time, latest) = (tz.datetime(t), tz.datetime(l));
+            let mut rows = vec![None; files];
+            let ctr: Vec<i64> = (0..counters)
+                .map(|i| (round as i64 * 7919 + i as i64 * 104_729) % 1_000_003)
+                .collect();
+            let mut round_values = Vec::with_capacity(tokens.len());
+            for (k, tok) in tokens.iter().enumerate() {
+                if round >= random_rounds
+                    && let Some(d) = &domains[k]
+                {
+                    round_values.push(d[(round - random_rounds) % d.len()].clone());
+                    continue;
+                }
+                let mut cx = super::ValueContext {
+                    rng: &mut rng,
+                    time: &time,
+                    latest: &latest,
+                    rates: &rates,
+                    rows: &mut rows,
+                    counters: &ctr,
+                    replay: false,
+                    format_index: 0,
+                };
+                let mut v = Vec::new();
+                tok.render_value(&mut cx, &mut v);
+                round_values.push(v);
+            }
+            values.push(round_values);
+        }
+        Probes { values }
+    }
+}
+
 impl Template {
     /// Splits `text` for `tokens`, falling back to the one-by-one path when the split cannot be
     /// proven equivalent on every probe round.
@@ -396,5 +489,138 @@ mod tests {
         let p = probes(&[&["1", "2"]]);
         let t = Template::build("axb", &tokens, &p);
         assert_eq!(t.used(), &[1]);
+    }
+
+    /// Property: on random samples and tokens of real replacement types, whatever `build`
+    /// decides, the fast path renders exactly what the one-by-one path renders, with values
+    /// for the same tokens, for fresh values the proof never saw.
+    #[test]
+    fn fast_path_equals_one_by_one_on_random_inputs() {
+        use crate::rng::Rng;
+        use crate::timing::Tz;
+        use crate::timing::rate::Rates;
+        use crate::timing::strftime::TimeFormat;
+        use crate::token::ValueContext;
+        use crate::token::random::RandomSpec;
+        const PATTERNS: &[&str] = &[
+            r"\d{2}:\d{2}:\d{2}",
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+            r"\d+",
+            r"@@\w+",
+            r"@@a",
+            r"id=(\d+)",
+            r"x(y)?z",
+            r"(?<=k)\d",
+            r"^\w+",
+            r"\w+$",
+            r"[a-c]{2}",
+            r"b",
+            r"(\d)(\d)",
+            r"\bq\b",
+        ];
+        const ALPHABET: &[u8] = b"abck xyzq@=:-0123456789 id";
+        const POOL: &[&str] = &[
+            "", "9", "12:00:00", "@@a", "id=1", "b", "zz", "k", "q", "xyz", "abc",
+        ];
+        let tz = Tz::parse("+0000").unwrap();
+        let mut rng = Rng::seed(2024);
+        let random_text = |rng: &mut Rng, len: usize| -> String {
+            (0..len)
+                .map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char)
+                .collect()
+        };
+        let mut fast_cases = 0;
+        for case in 0..2000 {
+            let ntok = 1 + rng.below(4) as usize;
+            let tokens: Vec<Token> = (0..ntok)
+                .map(|_| {
+                    let mut t = tok(PATTERNS[rng.below(PATTERNS.len() as u64) as usize]);
+                    t.replacement = match rng.below(5) {
+                        0 => {
+                            Replacement::Static(POOL[rng.below(POOL.len() as u64) as usize].into())
+                        }
+                        1 => Replacement::Random(RandomSpec::List(
+                            (0..1 + rng.below(4))
+                                .map(|_| POOL[rng.below(POOL.len() as u64) as usize].into())
+                                .collect(),
+                        )),
+                        2 => Replacement::Random(RandomSpec::Integer { lo: 0, hi: 120 }),
+                        3 => Replacement::Timestamp(TimeFormat::compile("%H:%M:%S")),
+                        _ => Replacement::Timestamp(TimeFormat::compile("%Y-%m-%d %H:%M:%S")),
+                    };
+                    t
+                })
+                .collect();
+            let len = 4 + rng.below(30) as usize;
+            let mut text = random_text(&mut rng, len);
+            for plant in [
+                "@@a",
+                "12:34:56",
+                "2024-01-02 03:04:05",
+                "id=7",
+                "xyz",
+                "k5",
+            ] {
+                if rng.below(3) == 0 {
+                    let at = rng.below(text.len() as u64 + 1) as usize;
+                    text.insert_str(at, plant);
+                }
+            }
+            let probes = Probes::for_tokens(&tokens, &tz, 0, 0, 1);
+            let tpl = Template::build(&text, &tokens, &probes);
+            if tpl.is_slow() {
+                continue;
+            }
+            fast_cases += 1;
+            let rates = Rates::default();
+            for _ in 0..8 {
+                let t = tz.datetime(rng.range_inclusive(0, 4_000_000_000) * 1_000_000);
+                let mut round = Vec::new();
+                for k in &tokens {
+                    let mut v = Vec::new();
+                    let mut cx = ValueContext {
+                        rng: &mut rng,
+                        time: &t,
+                        latest: &t,
+                        rates: &rates,
+                        rows: &mut [],
+                        counters: &[],
+                        replay: false,
+                        format_index: 0,
+                    };
+                    k.render_value(&mut cx, &mut v);
+                    round.push(v);
+                }
+                let mut fast = Vec::new();
+                tpl.render_fast(
+                    &tokens,
+                    &round,
+                    &mut fast,
+                    &mut String::new(),
+                    &mut SlotCache::default(),
+                );
+                let mut used = Vec::new();
+                let slow = render_slow(&text, &tokens, |t, out| {
+                    used.push(t);
+                    out.extend_from_slice(&round[t]);
+                });
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    slow,
+                    "case {case}: text {text:?}, tokens {:?}, values {round:?}",
+                    tokens.iter().map(|t| &t.pattern).collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    used,
+                    tpl.used(),
+                    "case {case}: tokens drawn differ for {text:?}"
+                );
+            }
+        }
+        // The property is only meaningful if many cases take the fast path.
+        assert!(
+            fast_cases > 800,
+            "only {fast_cases} of 2000 cases took the fast path"
+        );
     }
 }
