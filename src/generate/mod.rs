@@ -90,6 +90,62 @@ pub struct Worker {
     reported: Vec<usize>,
     /// An empty slot cache for samples without scratch state.
     no_slots: SlotCache,
+    /// The sample whose token values `values`/`value_sec`/`micros_cache` hold.
+    last_sample: usize,
+    /// Per token of the current sample: the per-second text of a `%f` timestamp.
+    micros_cache: Vec<Option<MicrosCache>>,
+}
+
+/// A timestamp format with `%f`, rendered once per second with the positions of its
+/// microsecond digits, which each event then overwrites.
+#[derive(Debug, Default)]
+struct MicrosCache {
+    sec: i64,
+    text: Vec<u8>,
+    digits: Vec<usize>,
+}
+
+impl MicrosCache {
+    fn fill(
+        &mut self,
+        sec: i64,
+        tok: &Token,
+        zero: &DateTime<FixedOffset>,
+        nines: &DateTime<FixedOffset>,
+    ) {
+        let Some(f) = tok.replacement.time_only() else {
+            return;
+        };
+        self.text.clear();
+        f.render(zero, &mut self.text);
+        let mut other = Vec::with_capacity(self.text.len());
+        f.render(nines, &mut other);
+        self.digits.clear();
+        if other.len() == self.text.len() {
+            self.digits
+                .extend((0..other.len()).filter(|&i| other[i] != self.text[i]));
+        }
+        // Anything but whole groups of six digits (`%f`) cannot be patched: render per event.
+        self.sec = if self.digits.len() % 6 == 0 && !self.digits.is_empty() {
+            sec
+        } else {
+            i64::MIN
+        };
+    }
+
+    fn render(&self, micros: i64, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.text);
+        let mut digits = [b'0'; 6];
+        let mut m = micros;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
+        for (n, &pos) in self.digits.iter().enumerate() {
+            out[pos] = digits[n % 6];
+        }
+    }
 }
 
 impl Worker {
@@ -116,6 +172,8 @@ impl Worker {
             offset_cache: (i64::MIN, Tz::Local, chrono::Utc.fix()),
             reported: Vec::new(),
             no_slots: SlotCache::default(),
+            last_sample: usize::MAX,
+            micros_cache: Vec::new(),
         }
     }
 
@@ -214,6 +272,21 @@ impl Worker {
             self.times.extend_from_slice(&job.times);
         }
         let is_replay = sample.replay.is_some();
+        if self.last_sample != job.sample {
+            // Token buffers are per token index: another sample's values must not be reused.
+            self.last_sample = job.sample;
+            self.value_sec.iter_mut().for_each(|s| *s = i64::MIN);
+            self.micros_cache.clear();
+            self.micros_cache.extend(sample.tokens.iter().map(|t| {
+                t.replacement
+                    .time_only()
+                    .filter(|f| f.is_subsecond())
+                    .map(|_| MicrosCache {
+                        sec: i64::MIN,
+                        ..MicrosCache::default()
+                    })
+            }));
+        }
         self.scratch_for(job.sample, sample);
         let ordinal_mode = sample.ordinal_counters();
         let latest_dt = self.datetime(sample.tz, job.latest);
@@ -297,6 +370,20 @@ impl Worker {
                     let cacheable = per_second.get(k).copied().unwrap_or(false);
                     if cacheable && self.value_sec[k] == sec {
                         continue;
+                    }
+                    if let Some(f) = self.micros_cache.get_mut(k).and_then(Option::as_mut) {
+                        // `%f` formats: the second's text once, then only the digits.
+                        if f.sec != sec {
+                            let whole = sec * MICROS_PER_SEC;
+                            let a = datetime_cached(&mut self.offset_cache, sample.tz, whole);
+                            let b =
+                                datetime_cached(&mut self.offset_cache, sample.tz, whole + 999_999);
+                            f.fill(sec, tok, &a, &b);
+                        }
+                        if f.sec == sec {
+                            f.render(t.rem_euclid(MICROS_PER_SEC), &mut self.values[k]);
+                            continue;
+                        }
                     }
                     let time = if tok.needs_event_time() {
                         *dt.get_or_insert_with(|| {
