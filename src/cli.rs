@@ -38,7 +38,8 @@ GENERATE OPTIONS:
     -i, --interval SECS    seconds between intervals for every sample
     -e, --end END          stop after END intervals, or at time END (-1: never)
     -b, --backfill TIME    generate the past from TIME (e.g. -1h) before running live
-        --output MODE      send every sample to MODE: stdout, devnull, file, spool, modinput
+        --output MODE      send every sample to MODE: stdout, devnull, file, spool, modinput,
+                           httpevent, metric_httpevent, syslogout, tcpout, udpout
         --devnull          short for --output devnull
         --generators N     generator threads (default: generatorWorkers, 1)
         --seed N           make every random choice reproducible
@@ -115,7 +116,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 .contains(&m.as_str())
                 {
                     return Err(format!(
-                        "--output expects stdout, devnull, file, spool or modinput, got {m:?}"
+                        "--output expects stdout, devnull, file, spool, modinput, httpevent, metric_httpevent, syslogout, tcpout or udpout, got {m:?}"
                     ));
                 }
                 g.overrides.output = Some(m);

@@ -261,3 +261,70 @@ fn nothing_panics_on_odd_input() {
         }
     }
 }
+
+#[test]
+fn unreadable_disabled_switch_is_an_error_and_the_stanza_does_not_run() {
+    let a = App::new(
+        "disabled-word",
+        "[s.log]\noutputMode = stdout\nend = 1\ndisabled = maybe\n",
+    );
+    a.sample("s.log", "one\n");
+    let o = a.run(&[]);
+    assert_code(&o, 2);
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("default/eventgen.conf:4: [s.log] disabled: expected a boolean"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unknown_generator_without_a_sample_file_names_the_generator() {
+    let a = App::new("gen-name", "[x]\ngenerator = myplugin\n");
+    a.sample("other.log", "one\n");
+    let o = a.check();
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("[x] generator: expected one of default"),
+        "{err}"
+    );
+    assert!(err.contains("Python plugins cannot run here"), "{err}");
+    assert!(!err.contains("no file in"), "{err}");
+}
+
+#[test]
+fn output_paths_with_unset_variables_are_errors() {
+    let a = App::new(
+        "unset-var",
+        "[s.log]\noutputMode = spool\nend = 1\nspoolDir = $EVENTGEN_TEST_SURELY_UNSET/spool\n",
+    );
+    a.sample("s.log", "one\n");
+    let o = a.check();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains(
+            "$EVENTGEN_TEST_SURELY_UNSET/spool uses an environment variable that is not set"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn timestamp_without_directives_is_ignored_with_a_warning() {
+    let a = App::new(
+        "literal-ts",
+        "[s.log]\noutputMode = stdout\nend = 1\ntoken.0.token = ev\ntoken.0.replacementType = timestamp\ntoken.0.replacement = foo\n",
+    );
+    a.sample("s.log", "ev one\n");
+    let o = a.run(&[]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "ev one\n");
+    assert!(
+        stderr(&o).contains("no strftime directive"),
+        "{}",
+        stderr(&o)
+    );
+}

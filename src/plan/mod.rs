@@ -487,7 +487,21 @@ fn match_samples(
                 return true;
             }
             let v = st.settings.get("disabled").or_else(|| base.get("disabled"));
-            !v.is_some_and(|d| keys::parse_bool(&d.value).unwrap_or(false))
+            match v.map(|d| keys::parse_bool(&d.value)) {
+                None | Some(Ok(false)) => true,
+                Some(Ok(true)) => false,
+                Some(Err(e)) => {
+                    // A stanza whose switch cannot be read does not run.
+                    let loc = v.map(|d| d.location.clone()).unwrap_or_default();
+                    problems.push(
+                        Problem::error(e)
+                            .located(&loc)
+                            .stanza(&st.name)
+                            .key("disabled"),
+                    );
+                    false
+                }
+            }
         })
         .collect();
 
@@ -594,9 +608,11 @@ fn match_samples(
             .unwrap_or("default")
             .trim()
             .to_string();
-        if matches!(
+        // Only the generators that read a sample file need one; the others (and unknown names,
+        // which build_sample reports) run from the stanza alone.
+        if !matches!(
             generator.as_str(),
-            "windbag" | "counter" | "jinja" | "weblog"
+            "default" | "replay" | "perdayvolumegenerator"
         ) || settings.value("rater").map(str::trim) == Some("counter")
         {
             out.push(Candidate {
@@ -1063,8 +1079,13 @@ fn build_sample(
             });
             let max_bytes = r.int("fileMaxBytes").max(1) as u64;
             let backups = r.int("fileBackupFiles").max(0) as u32;
+            let from_key = if r.string("fileName").is_some_and(|f| !f.is_empty()) {
+                "fileName"
+            } else {
+                "spoolDir"
+            };
             name.map(|n| OutputSpec::File {
-                path: resolve_out_path(&n, &settings, "fileName"),
+                path: resolve_out_path(&n, &settings, from_key),
                 max_bytes,
                 backups,
             })
@@ -1122,6 +1143,29 @@ fn build_sample(
             None
         }
     };
+
+    // An output path still holding `$NAME` names an unset environment variable.
+    let unresolved = match &spec {
+        Some(OutputSpec::File { path, .. }) => Some(("fileName", path.clone())),
+        Some(OutputSpec::Spool { dir, .. }) => Some(("spoolDir", dir.clone())),
+        _ => None,
+    };
+    if let Some((key, path)) = unresolved
+        && path.to_string_lossy().contains('$')
+    {
+        let key = if settings.get(key).is_some() {
+            key
+        } else {
+            "spoolDir"
+        };
+        r.error(
+            key,
+            format!(
+                "{} uses an environment variable that is not set (SPLUNK_HOME outside Splunk?); set {key} to a real folder",
+                path.display()
+            ),
+        );
+    }
 
     // Events and tokens.
     let conf_dir = c

@@ -176,11 +176,12 @@ pub fn compile(
                 let format = TimeFormat::compile(&rep.value);
                 if list.is_none() && !format.has_directives() {
                     problems.push(
-                        Problem::warning("format has no strftime directive, so this token never changes the text (as in Eventgen)")
+                        Problem::warning("format has no strftime directive, so this token never changes the text (as in Eventgen); it is ignored")
                             .located(&rep.location)
                             .stanza(stanza)
                             .key(&format!("token.{n}.replacement")),
                     );
+                    continue;
                 }
                 match list {
                     _ if t == "timestamp" => Replacement::Timestamp(format),
