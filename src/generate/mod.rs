@@ -126,7 +126,7 @@ impl MicrosCache {
                 .extend((0..other.len()).filter(|&i| other[i] != self.text[i]));
         }
         // Anything but whole groups of six digits (`%f`) cannot be patched: render per event.
-        self.sec = if self.digits.len() % 6 == 0 && !self.digits.is_empty() {
+        self.sec = if self.digits.len().is_multiple_of(6) && !self.digits.is_empty() {
             sec
         } else {
             i64::MIN
