@@ -11,6 +11,7 @@ mod compat;
 mod generate;
 mod generators;
 mod golden;
+mod hec_e2e;
 mod layering;
 mod outputs;
 mod replay;
