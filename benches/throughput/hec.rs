@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::{FULL_TIME, NOW, Result, children_cpu, env_f64, parse_summary};
+use super::{CASE3_REST, FULL_TIME, NOW, Result, children_cpu, env_f64, parse_summary};
 
 /// Events per HEC run unless `BENCH_HEC_EVENTS` says otherwise: about 100 MB of event text.
 const DEFAULT_EVENTS: u64 = 1_000_000;
@@ -80,8 +80,9 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
     let tenzir = tenzir_tool();
     writeln!(
         out,
-        "HTTP Event Collector (outputMode = httpevent, /event endpoint, 1 generator, \
-         5-line sample of ~92-byte events with 1 timestamp token, httpeventMaxPayloadSize = {MAX_PAYLOAD}):"
+        "HTTP Event Collector (outputMode = httpevent, /event endpoint, gen: generator threads, \
+         inf: httpeventMaxInFlight, \
+         case 3's sample and tokens (~93-byte events), httpeventMaxPayloadSize = {MAX_PAYLOAD}):"
     )?;
     if tenzir.is_none() {
         writeln!(
@@ -91,8 +92,9 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
     }
     writeln!(
         out,
-        "{:<21} {:>3} {:<5} {:>9} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>7}",
+        "{:<21} {:>3} {:>3} {:<5} {:>9} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>7}",
         "receiver",
+        "gen",
         "inf",
         "gzip",
         "events",
@@ -109,42 +111,55 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
     if tenzir.is_some() {
         targets.push(Target::Tenzir);
     }
+    // The mini server also with 2 generators: is the sender or the generator our ceiling?
+    let mut runs = Vec::new();
     for target in targets {
-        for in_flight in [1, 4] {
-            for gzip in [false, true] {
-                let conf = write_conf(dir, in_flight, gzip)?;
-                let m = match target {
-                    Target::Mini => run_mini(bin, &conf, events, hz)?,
-                    Target::Tenzir => {
-                        let tool = tenzir.as_deref().ok_or("no hec-receiver")?;
-                        run_tenzir(bin, tool, dir, &conf, events, hz)?
-                    }
-                };
-                let wire = m.wire_bytes.map_or("-".to_string(), |b| {
-                    format!("{:.0}", b as f64 / 1e6 / m.wall)
-                });
-                writeln!(
-                    out,
-                    "{:<21} {:>3} {:<5} {:>9} {:>6} {:>7.2} {:>7.3} {:>7.1} {:>7} {:>8.0} {:>9.0} {:>7.2}",
-                    target.label(),
-                    in_flight,
-                    gzip,
-                    m.events,
-                    m.requests,
-                    m.wall,
-                    m.events as f64 / m.wall / 1e6,
-                    m.mb / m.wall,
-                    wire,
-                    m.eventgen_cpu / m.wall * 100.0,
-                    m.receiver_cpu / m.receiver_wall.max(1e-9) * 100.0,
-                    m.receiver_wall
-                )?;
-                if m.retried > 0 {
-                    writeln!(out, "  ({} batches retried in that run)", m.retried)?;
+        let gens: &[u32] = if target == Target::Mini {
+            &[1, 2]
+        } else {
+            &[1]
+        };
+        for &generators in gens {
+            for in_flight in [1, 4] {
+                for gzip in [false, true] {
+                    runs.push((target, generators, in_flight, gzip));
                 }
-                out.flush()?;
             }
         }
+    }
+    for (target, generators, in_flight, gzip) in runs {
+        let conf = write_conf(dir, in_flight, gzip)?;
+        let m = match target {
+            Target::Mini => run_mini(bin, &conf, events, generators, hz)?,
+            Target::Tenzir => {
+                let tool = tenzir.as_deref().ok_or("no hec-receiver")?;
+                run_tenzir(bin, tool, dir, &conf, events, hz)?
+            }
+        };
+        let wire = m.wire_bytes.map_or("-".to_string(), |b| {
+            format!("{:.0}", b as f64 / 1e6 / m.wall)
+        });
+        writeln!(
+            out,
+            "{:<21} {:>3} {:>3} {:<5} {:>9} {:>6} {:>7.2} {:>7.3} {:>7.1} {:>7} {:>8.0} {:>9.0} {:>7.2}",
+            target.label(),
+            generators,
+            in_flight,
+            gzip,
+            m.events,
+            m.requests,
+            m.wall,
+            m.events as f64 / m.wall / 1e6,
+            m.mb / m.wall,
+            wire,
+            m.eventgen_cpu / m.wall * 100.0,
+            m.receiver_cpu / m.receiver_wall.max(1e-9) * 100.0,
+            m.receiver_wall
+        )?;
+        if m.retried > 0 {
+            writeln!(out, "  ({} batches retried in that run)", m.retried)?;
+        }
+        out.flush()?;
     }
     writeln!(
         out,
@@ -167,7 +182,7 @@ fn write_conf(dir: &Path, in_flight: u32, gzip: bool) -> Result<PathBuf> {
              outputMode = httpevent\n\
              httpeventServers = {{\"servers\":[{{\"protocol\":\"http\",\"address\":\"127.0.0.1\",\"port\":\"__PORT__\",\"key\":\"{TOKEN}\"}}]}}\n\
              httpeventMaxPayloadSize = {MAX_PAYLOAD}\nhttpeventMaxInFlight = {in_flight}\n\
-             httpeventGzip = {gzip}\n{FULL_TIME}"
+             httpeventGzip = {gzip}\n{FULL_TIME}{CASE3_REST}"
         ),
     )?;
     Ok(conf)
@@ -217,13 +232,20 @@ fn parse_report(stderr: &str) -> Option<Report> {
 
 /// Runs eventgen on `conf` for `events` events and checks that all were sent. Returns the
 /// report, wall seconds and eventgen's CPU seconds.
-fn run_eventgen(bin: &Path, conf: &Path, events: u64, hz: f64) -> Result<(Report, f64, f64)> {
+fn run_eventgen(
+    bin: &Path,
+    conf: &Path,
+    events: u64,
+    generators: u32,
+    hz: f64,
+) -> Result<(Report, f64, f64)> {
     let per = PER_INTERVAL.min(events);
     let end = events.div_ceil(per);
     let mut cmd = Command::new(bin);
     cmd.arg("generate")
         .arg(conf)
-        .args(["--now", NOW, "--seed", "1", "-v", "--generators", "1"])
+        .args(["--now", NOW, "--seed", "1", "-v"])
+        .args(["--generators", &generators.to_string()])
         .args(["-c", &per.to_string(), "--end", &end.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -244,11 +266,17 @@ fn run_eventgen(bin: &Path, conf: &Path, events: u64, hz: f64) -> Result<(Report
     Ok((r, wall, cpu))
 }
 
-fn run_mini(bin: &Path, template: &Path, events: u64, hz: f64) -> Result<HecMeasure> {
+fn run_mini(
+    bin: &Path,
+    template: &Path,
+    events: u64,
+    generators: u32,
+    hz: f64,
+) -> Result<HecMeasure> {
     let server = MiniHec::start()?;
     let conf = conf_for(template, server.port)?;
     let self0 = process_cpu("self", hz).ok_or("cannot read /proc/self/stat")?;
-    let (r, wall, cpu) = run_eventgen(bin, &conf, events, hz)?;
+    let (r, wall, cpu) = run_eventgen(bin, &conf, events, generators, hz)?;
     let self1 = process_cpu("self", hz).ok_or("cannot read /proc/self/stat")?;
     let wire = server.bytes.load(Ordering::Relaxed);
     let requests = server.requests.load(Ordering::Relaxed);
@@ -285,7 +313,7 @@ fn run_tenzir(
     let pid = receiver.child.id().to_string();
     let cpu0 = process_cpu(&pid, hz).ok_or("cannot read the receiver's /proc stat")?;
     let started = Instant::now();
-    let (r, wall, cpu) = run_eventgen(bin, &conf, events, hz)?;
+    let (r, wall, cpu) = run_eventgen(bin, &conf, events, 1, hz)?;
     // Tenzir answers before its pipeline has written the events: wait until all are in the file.
     let deadline = Instant::now() + DRAIN_LIMIT;
     loop {
