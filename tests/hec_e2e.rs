@@ -4,9 +4,6 @@
 //! stdout: nothing lost, nothing doubled, metadata intact. `EVENTGEN_SKIP_TENZIR=1` skips the
 //! tests that need Tenzir; they run one at a time (each receiver is a 120 MB process).
 
-#[path = "support/hec_server.rs"]
-mod hec_server;
-
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -14,8 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::hec_server::{Action, HecServer};
 use crate::support::*;
-use hec_server::{Action, HecServer};
 
 const TOKEN: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const WRONG_TOKEN: &str = "ffffffff-0000-1111-2222-333333333333";
