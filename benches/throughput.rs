@@ -8,9 +8,18 @@
 //! sets targets for, and the resident memory of the shipped default config, peak and over a
 //! real-time run. Numbers are reported, never asserted: see `docs/benchmarks.md`.
 //!
+//! Then the HTTP Event Collector output (`hec` module): events/s, MB/s and CPU use into a
+//! minimal in-bench server and into Tenzir's HEC receiver, with 1 and 4 requests in flight,
+//! with and without gzip.
+//!
 //! Environment: `BENCH_SECS` (target seconds per case, default 3), `BENCH_REPEAT` (best of N
 //! runs per cell, default 1), `BENCH_RSS_SECS` (length of the real-time memory run, default
-//! 20), `BENCH_CASES` (comma-separated case numbers to run, default all).
+//! 20), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_HEC=0`
+//! (skip the HEC part), `BENCH_HEC_EVENTS` (events per HEC run, default 1,000,000),
+//! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows).
+
+#[path = "throughput/hec.rs"]
+mod hec;
 
 use std::error::Error;
 use std::fs::{self, File};
@@ -277,6 +286,12 @@ fn main() -> Result<()> {
         pipe_bandwidth()?,
         load_average()
     )?;
+
+    if std::env::var("BENCH_HEC").as_deref() != Ok("0") {
+        writeln!(out)?;
+        hec::run_all(&mut out, &bin, &dir.0, hz)?;
+        writeln!(out, "load average after HEC: {}", load_average())?;
+    }
 
     writeln!(out)?;
     writeln!(

@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-#[path = "support/hec_server.rs"]
-mod hec_server;
+use crate::hec_server;
 
 /// What a corpus config is expected to do, as in docs/compatibility.md.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,6 +2,9 @@
 //! them build into this one test binary (the counting-allocator test has its own, because it
 //! replaces the global allocator).
 
+/// The scripted HEC server, shared by `compat` and `hec_e2e` (also used by the `hec_sink` binary).
+#[path = "support/hec_server.rs"]
+mod hec_server;
 mod support;
 
 mod app_modinput;
@@ -11,6 +14,7 @@ mod compat;
 mod generate;
 mod generators;
 mod golden;
+mod hec_e2e;
 mod layering;
 mod outputs;
 mod replay;

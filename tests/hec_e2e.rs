@@ -1,0 +1,536 @@
+//! `outputMode = httpevent` through the real binary: `eventgen generate` on a temporary app
+//! pushing to Tenzir's independent HEC server (/work/shared/tools/hec-receiver) and to our
+//! scripted test server. Every test counts what arrived against what the same seed writes to
+//! stdout: nothing lost, nothing doubled, metadata intact. `EVENTGEN_SKIP_TENZIR=1` skips the
+//! tests that need Tenzir; they run one at a time (each receiver is a 120 MB process).
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::hec_server::{Action, HecServer};
+use crate::support::*;
+
+const TOKEN: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+const WRONG_TOKEN: &str = "ffffffff-0000-1111-2222-333333333333";
+const START: &str = "2024-01-01T00:00:00Z";
+/// Intervals per run (`-e`).
+const END: usize = 40;
+/// Lines of `SAMPLE`, all emitted each interval (`count = -1`).
+const PER_INTERVAL: usize = 5;
+/// How long a finished run may take; the runs here take well under a second when healthy.
+const RUN_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Quotes, backslashes, tabs, non-ASCII and markup: everything the JSON encoder must escape.
+const SAMPLE: &str = "\
+alpha \"quoted\" value=1
+beta back\\slash\ttab value=2
+gamma \u{fc}n\u{ef}c\u{f6}d\u{e9} \u{2603} value=3
+delta <xml attr='x'> & value=4
+epsilon {\"json\":[1,2]} value=5
+";
+
+static ONE_TENZIR: Mutex<()> = Mutex::new(());
+
+fn skip_tenzir() -> bool {
+    if std::env::var("EVENTGEN_SKIP_TENZIR").as_deref() == Ok("1") {
+        eprintln!("note: EVENTGEN_SKIP_TENZIR=1, skipping this Tenzir HEC receiver test");
+        return true;
+    }
+    false
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn servers_json(ports: &[u16], token: &str) -> String {
+    let list: Vec<String> = ports
+        .iter()
+        .map(|p| {
+            format!(r#"{{"protocol":"http","address":"127.0.0.1","port":"{p}","key":"{token}"}}"#)
+        })
+        .collect();
+    format!(r#"{{"servers":[{}]}}"#, list.join(","))
+}
+
+/// An app with one httpevent sample; `extra` lines go into its stanza.
+fn app(tag: &str, ports: &[u16], token: &str, extra: &str) -> App {
+    let conf = format!(
+        "[e2e.log]\n\
+         count = -1\n\
+         interval = 1\n\
+         host = web-e2e\n\
+         source = /var/log/e2e.log\n\
+         sourcetype = e2e:test\n\
+         index = e2eidx\n\
+         outputMode = httpevent\n\
+         httpeventServers = {}\n\
+         {extra}\n",
+        servers_json(ports, token)
+    );
+    let a = App::new(tag, &conf);
+    a.sample("e2e.log", SAMPLE);
+    a
+}
+
+fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["generate", ".", "--now", START, "--seed", "1"];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// What the same app writes to stdout: the events the HEC run must deliver, sorted.
+fn expected(a: &App) -> Vec<String> {
+    let end = END.to_string();
+    let o = a.raw(&[
+        "generate", ".", "--now", START, "--seed", "1", "-e", &end, "--output", "stdout",
+    ]);
+    assert_code(&o, 0);
+    let mut lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), END * PER_INTERVAL, "stdout run");
+    lines.sort();
+    lines
+}
+
+/// `eventgen generate . --now START --seed 1 -v -e END` in the app, bounded.
+fn run_hec(a: &App) -> Output {
+    let end = END.to_string();
+    let mut cmd = Command::new(bin());
+    cmd.args(args(&["-v"]))
+        .args(["-e", &end])
+        .current_dir(a.path())
+        .env("TZ", "UTC");
+    output_within(cmd, RUN_DEADLINE)
+}
+
+fn sorted_texts(events: &[serde_json::Value]) -> Vec<String> {
+    let mut t: Vec<String> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or_default().to_string())
+        .collect();
+    t.sort();
+    t
+}
+
+#[track_caller]
+fn assert_meta(e: &serde_json::Value) {
+    assert_eq!(e["host"], "web-e2e", "{e}");
+    assert_eq!(e["source"], "/var/log/e2e.log", "{e}");
+    assert_eq!(e["sourcetype"], "e2e:test", "{e}");
+    assert_eq!(e["index"], "e2eidx", "{e}");
+}
+
+// ---- Tenzir ----------------------------------------------------------------------------------
+
+fn receiver_tool() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .map(|b| b.join("shared/tools/hec-receiver"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("/work/shared/tools/hec-receiver"))
+}
+
+/// Tenzir's `accept_splunk` on a free port, writing what it accepts to an NDJSON file.
+struct Tenzir {
+    child: Child,
+    port: u16,
+    out: PathBuf,
+    _dir: TempDir,
+}
+
+impl Tenzir {
+    fn start() -> Tenzir {
+        let port = free_port();
+        let dir = TempDir::new("tenzir");
+        let out = dir.path().join("events.ndjson");
+        let child = Command::new(receiver_tool())
+            .args([&port.to_string(), TOKEN, &out.display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hec-receiver");
+        let mut t = Tenzir {
+            child,
+            port,
+            out,
+            _dir: dir,
+        };
+        // Ready in 1-2 s once installed; the first run may install Tenzir (minutes).
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = t.child.try_wait() {
+                panic!("hec-receiver exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "hec-receiver never listened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        t
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Polls (bounded) until `count` of the written lines reaches `n`, then waits a little
+    /// longer so that extra events would show.
+    fn wait_for(
+        &self,
+        n: usize,
+        count: impl Fn(&[serde_json::Value]) -> usize,
+    ) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count(&self.lines()) < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        self.lines()
+    }
+}
+
+impl Drop for Tenzir {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the app (with `extra` stanza lines) into a fresh Tenzir receiver over /event and
+/// checks every event arrived once with its metadata and time. Returns eventgen's stderr.
+fn tenzir_event_run(tag: &str, extra: &str) -> Option<String> {
+    if skip_tenzir() {
+        return None;
+    }
+    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
+    let t = Tenzir::start();
+    let a = app(tag, &[t.port], TOKEN, extra);
+    let want = expected(&a);
+    let o = run_hec(&a);
+    assert_code(&o, 0);
+    let lines = t.wait_for(want.len(), |l| l.len());
+    assert_eq!(lines.len(), END * PER_INTERVAL, "events at Tenzir");
+    assert_eq!(sorted_texts(&lines), want, "exactly the stdout events");
+    for e in &lines {
+        assert_meta(e);
+        let time = e["time"].as_str().unwrap_or_default();
+        assert!(time.starts_with("2024-01-01T00:00:"), "{e}");
+    }
+    Some(stderr(&o))
+}
+
+#[test]
+fn tenzir_event_endpoint() {
+    tenzir_event_run("hec-e2e-plain", "");
+}
+
+#[test]
+fn tenzir_event_endpoint_gzip() {
+    tenzir_event_run("hec-e2e-gzip", "httpeventGzip = true");
+}
+
+#[test]
+fn tenzir_small_payloads_many_requests() {
+    // About 60 bytes per encoded event with this metadata: 500 bytes holds a handful, so
+    // 200 events need dozens of requests. The verbose summary reports them.
+    let Some(err) = tenzir_event_run("hec-e2e-small", "httpeventMaxPayloadSize = 500") else {
+        return;
+    };
+    let requests = requests_sent(&err);
+    assert!(requests >= 40, "{requests} requests:\n{err}");
+}
+
+/// N of the summary line `INFO HEC: sent E events in N requests, ...`.
+fn requests_sent(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("INFO HEC: sent "))
+        .and_then(|r| r.split(" events in ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no HEC summary in:\n{stderr}"))
+}
+
+#[test]
+fn tenzir_raw_endpoint() {
+    if skip_tenzir() {
+        return;
+    }
+    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
+    let t = Tenzir::start();
+    let a = app(
+        "hec-e2e-raw",
+        &[t.port],
+        TOKEN,
+        "httpeventEndpoint = raw\nhttpeventMaxPayloadSize = 2000",
+    );
+    let want = expected(&a);
+    let o = run_hec(&a);
+    assert_code(&o, 0);
+    assert!(
+        requests_sent(&stderr(&o)) > 1,
+        "2000-byte limit: several requests"
+    );
+    // Tenzir keeps each /raw body as one event, base64 in "raw".
+    let raw_lines = |lines: &[serde_json::Value]| -> Vec<String> {
+        lines
+            .iter()
+            .flat_map(|l| {
+                let body = base64_decode(l["raw"].as_str().unwrap_or_default());
+                String::from_utf8(body)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let lines = t.wait_for(want.len(), |l| raw_lines(l).len());
+    for l in &lines {
+        assert_meta(l);
+    }
+    let mut got = raw_lines(&lines);
+    got.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn tenzir_wrong_token_exits_non_zero() {
+    if skip_tenzir() {
+        return;
+    }
+    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
+    let t = Tenzir::start();
+    let a = app("hec-e2e-tz-token", &[t.port], WRONG_TOKEN, "");
+    let started = Instant::now();
+    let o = run_hec(&a);
+    assert_wrong_token(&o, t.port, started.elapsed());
+    assert!(t.lines().is_empty(), "nothing accepted");
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in s.bytes().filter_map(val) {
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+// ---- our scripted server -----------------------------------------------------------------------
+
+/// Accepts only `TOKEN`; anything else gets Splunk's 403 "Invalid token".
+fn token_checking_server() -> HecServer {
+    HecServer::start(|r| {
+        if r.header("Authorization") == Some(&format!("Splunk {TOKEN}")) {
+            Action::Accept
+        } else {
+            Action::Reply(403, r#"{"text":"Invalid token","code":4}"#.into())
+        }
+    })
+}
+
+#[track_caller]
+fn assert_wrong_token(o: &Output, port: u16, took: Duration) {
+    let err = stderr(o);
+    assert_ne!(o.status.code(), Some(0), "wrong token must fail:\n{err}");
+    assert!(took < Duration::from_secs(5), "took {took:?}:\n{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("ERROR") && l.contains(&format!("127.0.0.1:{port}"))),
+        "an ERROR naming the server:\n{err}"
+    );
+    assert!(!err.contains(WRONG_TOKEN), "token printed:\n{err}");
+    assert!(!stdout(o).contains(WRONG_TOKEN), "token printed on stdout");
+}
+
+#[test]
+fn wrong_token_exits_non_zero_naming_the_server() {
+    let s = token_checking_server();
+    let a = app("hec-e2e-token", &[s.port], WRONG_TOKEN, "");
+    let started = Instant::now();
+    let o = run_hec(&a);
+    assert_wrong_token(&o, s.port, started.elapsed());
+    assert!(s.events().is_empty());
+    assert!(
+        s.state
+            .data_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            <= 4,
+        "no retry storm on a refused token"
+    );
+}
+
+#[test]
+#[ignore = "BUG: an endless run whose only HEC server refuses the token logs 'the output stops' but keeps running instead of exiting non-zero"]
+fn wrong_token_ends_an_endless_run() {
+    let s = token_checking_server();
+    let a = app("hec-e2e-token-live", &[s.port], WRONG_TOKEN, "");
+    // Real time, no -e: only the refused token can end this run.
+    let mut cmd = Command::new(bin());
+    cmd.args(["generate", "."]).current_dir(a.path());
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = started + Duration::from_secs(8);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let status = status.unwrap_or_else(|| panic!("still running after 8 s:\n{err}"));
+    assert!(!status.success(), "{err}");
+}
+
+#[test]
+fn server_down_for_the_first_seconds_still_gets_everything() {
+    let port = free_port();
+    let a = app(
+        "hec-e2e-down",
+        &[port],
+        TOKEN,
+        "httpeventMaxPayloadSize = 1000",
+    );
+    let want = expected(&a);
+    let end = END.to_string();
+    let started = Instant::now();
+    let child = Command::new(bin())
+        .args(args(&["-e", &end]))
+        .current_dir(a.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nothing listens on `port` for two seconds; then the server comes up there.
+    std::thread::sleep(Duration::from_secs(2));
+    let s = HecServer::start_on(port, std::sync::Arc::new(|_: &_| Action::Accept), None);
+    let o = wait_within(child, Duration::from_secs(15));
+    assert_code(&o, 0);
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let err = stderr(&o);
+    assert!(
+        err.lines().any(|l| l.starts_with("WARN")),
+        "the outage is reported:\n{err}"
+    );
+    let events = s.events();
+    assert_eq!(sorted_texts(&events), want, "every event, once");
+    events.iter().for_each(assert_meta);
+}
+
+/// Waits for `child` (both streams piped) to finish; kills it and panics after `limit`.
+fn wait_within(mut child: Child, limit: Duration) -> Output {
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+            panic!("eventgen still running after {limit:?}:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
+
+#[test]
+fn mirror_sends_every_event_to_both_servers() {
+    let s1 = HecServer::start(|_| Action::Accept);
+    let s2 = HecServer::start(|_| Action::Accept);
+    let a = app(
+        "hec-e2e-mirror",
+        &[s1.port, s2.port],
+        TOKEN,
+        "httpeventOutputMode = mirror\nhttpeventMaxPayloadSize = 1000",
+    );
+    let want = expected(&a);
+    let o = run_hec(&a);
+    assert_code(&o, 0);
+    for s in [&s1, &s2] {
+        let events = s.events();
+        assert_eq!(sorted_texts(&events), want, "server {}", s.port);
+        events.iter().for_each(assert_meta);
+    }
+}
+
+#[test]
+fn roundrobin_splits_the_events_between_two_servers() {
+    let s1 = HecServer::start(|_| Action::Accept);
+    let s2 = HecServer::start(|_| Action::Accept);
+    let a = app(
+        "hec-e2e-rr",
+        &[s1.port, s2.port],
+        TOKEN,
+        "httpeventOutputMode = roundrobin\nhttpeventMaxPayloadSize = 500",
+    );
+    let want = expected(&a);
+    let o = run_hec(&a);
+    assert_code(&o, 0);
+    let (e1, e2) = (s1.events(), s2.events());
+    assert!(
+        !e1.is_empty() && !e2.is_empty(),
+        "both servers used: {} + {}",
+        e1.len(),
+        e2.len()
+    );
+    let mut all = e1;
+    all.extend(e2);
+    assert_eq!(sorted_texts(&all), want, "every event exactly once");
+}
