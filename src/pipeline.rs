@@ -319,6 +319,12 @@ impl Reducer<'_> {
         if !self.failed[o] {
             self.failed[o] = true;
             eprintln!("ERROR output {o}: {e}; events of this output are being dropped");
+            if self.failed.iter().all(|f| *f) {
+                // Nothing can be delivered any more: end the run (exit 1) instead of
+                // generating into the void forever.
+                eprintln!("ERROR every output has failed; stopping");
+                self.stop.store(true, Ordering::Relaxed);
+            }
         }
     }
 
