@@ -716,3 +716,65 @@ fn run_without_a_valid_stanza_generates_nothing() {
         assert!(parse_stream(&done.stdout).is_empty(), "{}", done.stdout);
     }
 }
+
+/// splunkd stops reading and sends SIGTERM: the input still exits 0 within about two
+/// seconds, although its stdout is blocked.
+#[test]
+fn sigterm_ends_the_input_even_when_stdout_is_blocked() {
+    use std::io::Write as _;
+    let home = TempDir::new("blocked-home");
+    home.write(
+        "etc/apps/app_b/default/eventgen.conf",
+        "[b.log]\ninterval = 1\ncount = 200000\n",
+    );
+    home.write(
+        "etc/apps/app_b/samples/b.log",
+        "a line of sample text that fills the pipe quickly enough\n",
+    );
+    let input = input_xml(&home.path().join("checkpoint"));
+    let mut child = Command::new(bin())
+        .env_clear()
+        .env("SPLUNK_HOME", home.path())
+        .current_dir(home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    // Hold stdout open but never read it: the pipe fills and the output thread blocks.
+    let _stdout = child.stdout.take().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the input ended on its own"
+    );
+    let sent = Instant::now();
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if sent.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM with a blocked stdout");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        sent.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        sent.elapsed()
+    );
+}

@@ -18,6 +18,10 @@ use crate::plan::{self, ConfSource, OutputSpec, Overrides, Plan};
 use crate::problem::Problem;
 use crate::timing::clock::Clock;
 
+/// How long a stopping input may take before it exits regardless (splunkd expects an exit
+/// within about two seconds of SIGTERM).
+const SIGTERM_GRACE: std::time::Duration = std::time::Duration::from_millis(1800);
+
 /// How many plan errors the validation message shows before "and N more".
 const VALIDATION_ERRORS_SHOWN: usize = 5;
 
@@ -234,6 +238,19 @@ pub fn run() -> u8 {
         Some(("INFO", rest)) => sink_log.info(rest),
         _ => sink_log.info(line),
     };
+    // splunkd waits a few seconds after SIGTERM before killing the input. A normal stop
+    // closes the stream well within that; this only ends a process whose stdout is blocked
+    // (splunkd no longer reading).
+    let watchdog_stop = stop.clone();
+    let _ = std::thread::Builder::new()
+        .name("sigterm-watchdog".into())
+        .spawn(move || {
+            while !watchdog_stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            std::thread::sleep(SIGTERM_GRACE);
+            std::process::exit(0);
+        });
     let opts = RunOptions {
         clock: Clock::Real,
         stop,
