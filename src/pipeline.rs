@@ -546,18 +546,8 @@ fn schedule(
             let mut t = from;
             while t < now {
                 let hi = (t + step).min(now);
-                let base = base_count(s);
                 let wall = s.tz.datetime(t);
-                let count = rated(
-                    s,
-                    base,
-                    &wall,
-                    &mut sched_rng,
-                    stats,
-                    i,
-                    &mut states[i],
-                    step,
-                );
+                let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
                 if !emit(
                     plan,
                     i,
@@ -584,36 +574,7 @@ fn schedule(
         } else {
             (lo, hi)
         };
-        let count = match &s.generator {
-            Generator::Counter(_) => {
-                if s.count == 0 {
-                    1
-                } else {
-                    s.count
-                }
-            }
-            Generator::Jinja(..) => s.count.max(1),
-            Generator::Windbag => {
-                if s.count == 0 {
-                    60
-                } else {
-                    s.count
-                }
-            }
-            _ => {
-                let base = base_count(s);
-                rated(
-                    s,
-                    base,
-                    &wall,
-                    &mut sched_rng,
-                    stats,
-                    i,
-                    &mut states[i],
-                    step,
-                )
-            }
-        };
+        let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
         if !emit(
             plan,
             i,
@@ -754,6 +715,26 @@ fn fire_replay(
     }
     st.pass_start = last + s.interval;
     Ok(Some(st.pass_start))
+}
+
+/// Events (or cycles) of one firing of a sample, live or backfill.
+fn firing_count(
+    s: &SamplePlan,
+    wall: &chrono::DateTime<chrono::FixedOffset>,
+    rng: &mut Rng,
+    stats: &Stats,
+    i: usize,
+    st: &mut SampleState,
+    step: Micros,
+) -> u64 {
+    match &s.generator {
+        // Cycles: -1 and 0 mean one.
+        Generator::Counter(_) | Generator::Jinja(..) => s.count.max(1),
+        // Eventgen's windbag turns -1 into 60 events.
+        Generator::Windbag if s.count == 0 => 60,
+        Generator::Windbag => s.count,
+        _ => rated(s, base_count(s), wall, rng, stats, i, st, step),
+    }
 }
 
 fn base_count(s: &SamplePlan) -> u64 {

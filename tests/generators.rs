@@ -435,3 +435,21 @@ fn jinja_template_error_is_the_only_error() {
     let err = stderr(&o);
     assert!(!err.contains("needs a sample file"), "{err}");
 }
+
+/// Backfill slices of a file-less generator produce its events too (one firing per slice).
+#[test]
+fn windbag_backfill_slices_generate_events() {
+    let d = TempDir::new("windbag-backfill");
+    d.write(
+        "default/eventgen.conf",
+        "[wb]\ngenerator = windbag\noutputMode = stdout\ncount = 2\ninterval = 60\nend = 1\nbackfill = -3m\n",
+    );
+    let o = generate_at(&d, "default/eventgen.conf", "2024-01-01T00:00:00Z", &[]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    // Three backfill slices and one live interval, two events each, in time order.
+    assert_eq!(out.lines().count(), 8, "{out}");
+    let times: Vec<&str> = out.lines().map(|l| &l[..19]).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{out}");
+    assert!(times[0] >= "2023-12-31 23:57:00", "{out}");
+}
