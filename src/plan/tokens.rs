@@ -45,11 +45,7 @@ impl FileCache {
         if lines.is_empty() {
             return Err(format!("replacement file {} is empty", path.display()));
         }
-        let file = Arc::new(ReplacementFile {
-            path: key.clone(),
-            id: self.files.len(),
-            lines,
-        });
+        let file = Arc::new(ReplacementFile::new(key.clone(), self.files.len(), lines));
         self.files.insert(key, file.clone());
         Ok(file)
     }

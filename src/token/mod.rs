@@ -107,6 +107,40 @@ pub struct ReplacementFile {
     /// Index of this file in the plan, for the per-event "same row" (mvfile) rule.
     pub id: usize,
     pub lines: Vec<String>,
+    /// Per line, the byte ranges of its comma-separated columns (split once, at plan time).
+    pub columns: Vec<Vec<(u32, u32)>>,
+}
+
+impl ReplacementFile {
+    pub fn new(path: PathBuf, id: usize, lines: Vec<String>) -> ReplacementFile {
+        let columns = lines
+            .iter()
+            .map(|l| {
+                let mut at = 0u32;
+                l.split(',')
+                    .map(|c| {
+                        let r = (at, at + c.len() as u32);
+                        at = r.1 + 1;
+                        r
+                    })
+                    .collect()
+            })
+            .collect();
+        ReplacementFile {
+            path,
+            id,
+            lines,
+            columns,
+        }
+    }
+
+    /// Column `column` (1-based) of line `row`; empty when the line is shorter.
+    pub fn column(&self, row: usize, column: usize) -> &str {
+        match self.columns[row].get(column - 1) {
+            Some(&(s, e)) => &self.lines[row][s as usize..e as usize],
+            None => "",
+        }
+    }
 }
 
 /// The replacement of a token.
@@ -229,8 +263,8 @@ impl Token {
                 let line = &file.lines[row];
                 if *column == 0 {
                     out.extend_from_slice(line.as_bytes());
-                } else if let Some(v) = line.split(',').nth(column - 1) {
-                    out.extend_from_slice(v.as_bytes());
+                } else {
+                    out.extend_from_slice(file.column(row, *column).as_bytes());
                 }
             }
             Replacement::IntegerId { .. } => {
@@ -335,6 +369,23 @@ mod tests {
         assert_eq!(split_file_column("a/b.csv"), ("a/b.csv", 0));
         assert_eq!(split_file_column("C:\\x\\y.txt"), ("C:\\x\\y.txt", 0));
         assert_eq!(split_file_column("C:\\x.csv:2"), ("C:\\x.csv", 2));
+    }
+
+    #[test]
+    fn file_columns_are_split_once() {
+        let f = ReplacementFile::new(
+            PathBuf::from("x"),
+            0,
+            vec!["a,bb,,c".into(), "only".into(), "".into()],
+        );
+        assert_eq!(f.column(0, 1), "a");
+        assert_eq!(f.column(0, 2), "bb");
+        assert_eq!(f.column(0, 3), "");
+        assert_eq!(f.column(0, 4), "c");
+        assert_eq!(f.column(0, 5), "");
+        assert_eq!(f.column(1, 1), "only");
+        assert_eq!(f.column(1, 2), "");
+        assert_eq!(f.column(2, 1), "");
     }
 
     #[test]
