@@ -37,7 +37,7 @@ fn no_allocation_per_event_in_steady_state() {
     std::fs::write(dir.join("samples/users"), "alice\nbob\ncarol\n").unwrap();
     std::fs::write(
         dir.join("samples/s.log"),
-        "2024-01-01 00:00:00 @@ip user=@@user n=@@n x=@@f\n2024-01-01 00:00:00 other @@n @@ip\n",
+        "2024-01-01 00:00:00 @@ip user=@@user n=@@n x=@@f\n2024-01-01 00:00:00 other @@n @@ip r=@@r\n",
     )
     .unwrap();
     let conf = dir.join("eventgen.conf");
@@ -48,7 +48,9 @@ fn no_allocation_per_event_in_steady_state() {
          token.1.token = @@ip\ntoken.1.replacementType = random\ntoken.1.replacement = ipv4\n\
          token.2.token = @@user\ntoken.2.replacementType = file\ntoken.2.replacement = users\n\
          token.3.token = @@n\ntoken.3.replacementType = random\ntoken.3.replacement = integer[0:99999]\n\
-         token.4.token = @@f\ntoken.4.replacementType = random\ntoken.4.replacement = float[0.00:9.99]\n",
+         token.4.token = @@f\ntoken.4.replacementType = random\ntoken.4.replacement = float[0.00:9.99]\n\
+         token.5.token = @@r\ntoken.5.replacementType = random\ntoken.5.replacement = list[\"ab1\", \"ab2\", \"cd\"]\n\
+         token.6.token = ab\\d\ntoken.6.replacementType = static\ntoken.6.replacement = Z\n",
     )
     .unwrap();
     let src = ConfSource {
@@ -58,6 +60,11 @@ fn no_allocation_per_event_in_steady_state() {
     };
     let (plan, problems) = plan::build(&[src], &Overrides::default());
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+    // The second line chains token 6 into token 5's value (a post-step that is not cacheable).
+    assert_eq!(
+        plan.samples[0].slow_events, 0,
+        "both lines must take the fast path"
+    );
     let plan = Arc::new(plan);
     let starts = Arc::new(vec![vec![]; plan.samples.len()]);
     let shared = Arc::new(SharedCounters::new(&plan, &starts));

@@ -209,6 +209,15 @@ pub struct ValueContext<'a> {
 }
 
 impl Token {
+    /// `true` if drawing a value changes state (random numbers, file rows, counters), so it
+    /// must happen exactly when the token matches.
+    pub fn has_side_effects(&self) -> bool {
+        !matches!(
+            self.replacement,
+            Replacement::Static(_) | Replacement::Timestamp(_) | Replacement::ReplayTimestamp(_)
+        )
+    }
+
     /// `true` if the value depends on the event's own time (timestamps, rated values).
     pub fn needs_event_time(&self) -> bool {
         matches!(
