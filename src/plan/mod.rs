@@ -1376,12 +1376,7 @@ fn keep<T>(built: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Optio
 pub const DEFAULT_COUNTER_TEMPLATE: &str = "{event_ts}-0700 Counter for sample:{samplename}, Now processing event counting {loop_count} of {max_loop} cycles. Counter Values: Start_Count: {start_count} Current_Counter:{current_count} End_Count:{end_count} Counting_By: {count_by}";
 
 fn now_spec() -> TimeSpec {
-    TimeSpec::parse("now").unwrap_or_else(|_| unreachable_now())
-}
-
-#[allow(clippy::panic)]
-fn unreachable_now() -> TimeSpec {
-    panic!("`now` always parses")
+    TimeSpec::now()
 }
 
 fn resolve_out_path(value: &str, settings: &Settings, key: &str) -> PathBuf {

@@ -117,6 +117,17 @@ fn snap_unit(word: &str) -> Option<Snap> {
 }
 
 impl TimeSpec {
+    /// `now`: the sample clock itself.
+    pub fn now() -> TimeSpec {
+        TimeSpec {
+            kind: Kind::Relative {
+                before: Vec::new(),
+                snap: None,
+                after: Vec::new(),
+            },
+        }
+    }
+
     /// Parses a time specifier. Accepts `now` (any case), Splunk relative syntax
     /// (`[+-]N unit` repeated, then optionally `@snap` and more offsets), absolute times
     /// (RFC 3339 with `Z` or an offset, `%Y-%m-%d[ T]%H:%M:%S[.f]` with an optional zone,
@@ -532,6 +543,12 @@ mod tests {
             .unwrap_or_else(|e| panic!("{spec}: {e}"))
             .resolve(at(0, now));
         t.format("%Y-%m-%d %H:%M:%S%.f").to_string()
+    }
+
+    #[test]
+    fn now_constructor_is_parsed_now() {
+        assert_eq!(TimeSpec::now(), TimeSpec::parse("now").unwrap());
+        assert!(TimeSpec::now().is_now());
     }
 
     #[test]
