@@ -56,7 +56,8 @@ pub struct RunReport {
 struct SampleState {
     next: Micros,
     executions: u64,
-    ordinal: u64,
+    /// Events scheduled so far (perDayVolume compares them with its byte target).
+    scheduled: u64,
     backfill_from: Option<Micros>,
     jobs: u64,
     done: bool,
@@ -383,7 +384,6 @@ fn split_meta_runs(batch: &Batch) -> Vec<Batch> {
             sample: batch.sample,
             output: batch.output,
             meta: meta.clone(),
-            urgent: batch.urgent,
             ..Batch::default()
         };
         b.bytes.extend_from_slice(&batch.bytes[start..end]);
@@ -450,7 +450,7 @@ fn reduce(
 }
 
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
-/// Returns the number of events scheduled per sample.
+/// Returns each sample's counter values and replay position at the end, for the state folder.
 fn schedule(
     plan: &Plan,
     mut clock: Clock,
@@ -485,7 +485,7 @@ fn schedule(
             SampleState {
                 next: first,
                 executions: 0,
-                ordinal: resume as u64,
+                scheduled: 0,
                 backfill_from,
                 jobs: 0,
                 done: matches!(s.end, End::Intervals(0))
@@ -647,7 +647,7 @@ fn fire_replay(
         jobs.send(job).map_err(|_| ())?;
         *seq += 1;
         st.jobs += 1;
-        st.ordinal += count;
+        st.scheduled += count;
         Ok(())
     };
     if let Some(from) = st.backfill_from.take() {
@@ -767,7 +767,7 @@ fn rated(
             return 0;
         }
         let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
-        let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.ordinal as i64;
+        let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.scheduled as i64;
         return want.max(0) as u64;
     }
     s.rates.rated_count(base, wall, rng)
@@ -850,6 +850,6 @@ fn emit(
         st.jobs += 1;
         done += n;
     }
-    st.ordinal += count;
+    st.scheduled += count;
     true
 }

@@ -223,35 +223,8 @@ impl Worker {
         if self.per_sample[idx].is_some() {
             return;
         }
-        let counter_token: Vec<usize> = (0..sample.counters.len())
-            .map(|c| {
-                sample
-                    .tokens
-                    .iter()
-                    .position(|t| t.counter == Some(c))
-                    .unwrap_or(0)
-            })
-            .collect();
-        let prefix = counter_token
-            .iter()
-            .map(|&t| {
-                let mut p = Vec::with_capacity(sample.events.len() + 1);
-                let mut acc = 0u64;
-                p.push(0);
-                for e in &sample.events {
-                    if e.template.uses(t) {
-                        acc += 1;
-                    }
-                    p.push(acc);
-                }
-                p
-            })
-            .collect();
-        let per_second = sample
-            .tokens
-            .iter()
-            .map(|t| t.replacement.time_only().is_some_and(|f| !f.is_subsecond()))
-            .collect();
+        let prefix = sample.counter_prefix();
+        let per_second = sample.tokens.iter().map(Token::is_per_second).collect();
         let slots = SlotCache::with_slots(sample.composed_slots as usize);
         self.per_sample[idx] = Some(SampleScratch {
             prefix,

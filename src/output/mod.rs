@@ -79,9 +79,6 @@ pub struct Batch {
     /// For encodings that need uniform metadata: `(first event index, metadata)` of every
     /// run after the first whose metadata differs. The reducer splits the batch there.
     pub meta_changes: Vec<(u32, BatchMeta)>,
-    /// Write this batch out at once instead of waiting for the reducer's idle flush
-    /// (replay, where each event has a deadline).
-    pub urgent: bool,
 }
 
 impl Batch {
@@ -98,7 +95,6 @@ impl Batch {
         self.ends.clear();
         self.raw_bytes = 0;
         self.last_time = 0;
-        self.urgent = false;
         self.meta_changes.clear();
     }
 

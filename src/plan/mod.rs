@@ -1408,9 +1408,6 @@ pub fn parse_extend_indexes(v: &str) -> Vec<String> {
     out
 }
 
-/// Keeps `Arc` in scope for sibling modules that share plan data.
-pub type Shared<T> = Arc<T>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::rng::Rng;
-use crate::timing::Micros;
 use crate::timing::rate::Rates;
 use crate::timing::strftime::TimeFormat;
 use random::RandomSpec;
@@ -218,6 +217,14 @@ impl Token {
         )
     }
 
+    /// `true` if the value depends only on the event's second (a timestamp without `%f`), so
+    /// one rendering serves every event of that second.
+    pub fn is_per_second(&self) -> bool {
+        self.replacement
+            .time_only()
+            .is_some_and(|f| !f.is_subsecond())
+    }
+
     /// `true` if the value depends on the event's own time (timestamps, rated values).
     pub fn needs_event_time(&self) -> bool {
         matches!(
@@ -361,11 +368,6 @@ pub fn resolve_path(spec: &str, bases: &[&Path]) -> PathBuf {
         }
     }
     bases.first().map_or(p.clone(), |b| b.join(&p))
-}
-
-/// Every per-event time is formatted from this.
-pub fn event_datetime(tz: &crate::timing::Tz, t: Micros) -> chrono::DateTime<chrono::FixedOffset> {
-    tz.datetime(t)
 }
 
 #[cfg(test)]

@@ -261,12 +261,7 @@ impl Template {
     /// Gives every composed slot whose tokens all depend only on the event's second a cache id
     /// from `next`.
     pub fn assign_cache_ids(&mut self, tokens: &[Token], next: &mut u32) {
-        let per_second = |t: usize| {
-            tokens[t]
-                .replacement
-                .time_only()
-                .is_some_and(|f| !f.is_subsecond())
-        };
+        let per_second = |t: usize| tokens[t].is_per_second();
         for piece in &mut self.pieces {
             if let Piece::Slot { token, post, cache } = piece
                 && !post.is_empty()

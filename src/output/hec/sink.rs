@@ -489,9 +489,6 @@ impl Sink for HecSink {
                 ));
             }
         }
-        if batch.urgent {
-            self.payloads.extend(self.builder.take());
-        }
         self.enqueue_built(None)
     }
 
