@@ -442,7 +442,7 @@ fn server_down_for_the_first_seconds_still_gets_everything() {
     // Nothing listens on `port` for two seconds; then the server comes up there.
     std::thread::sleep(Duration::from_secs(2));
     let s = HecServer::start_on(port, std::sync::Arc::new(|_: &_| Action::Accept), None);
-    let o = wait_within(child, Duration::from_secs(15));
+    let o = wait_output(child, Duration::from_secs(15));
     assert_code(&o, 0);
     assert!(started.elapsed() >= Duration::from_secs(2));
     let err = stderr(&o);
@@ -453,40 +453,6 @@ fn server_down_for_the_first_seconds_still_gets_everything() {
     let events = s.events();
     assert_eq!(sorted_texts(&events), want, "every event, once");
     events.iter().for_each(assert_meta);
-}
-
-/// Waits for `child` (both streams piped) to finish; kills it and panics after `limit`.
-fn wait_within(mut child: Child, limit: Duration) -> Output {
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
-            panic!("eventgen still running after {limit:?}:\n{err}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    }
 }
 
 #[test]

@@ -289,13 +289,19 @@ pub const APP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30)
 /// Runs `cmd` to completion, collecting both streams; kills it and panics if it is still
 /// running after `deadline`.
 pub fn output_within(mut cmd: Command, deadline: std::time::Duration) -> Output {
-    use std::io::Read;
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run eventgen");
+    wait_output(child, deadline)
+}
+
+/// Waits for `child` (stdout and stderr piped) while collecting both streams; kills it and
+/// panics, showing its stderr, if it is still running after `limit`.
+pub fn wait_output(mut child: std::process::Child, limit: std::time::Duration) -> Output {
+    use std::io::Read;
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let t_out = std::thread::spawn(move || {
@@ -313,10 +319,11 @@ pub fn output_within(mut cmd: Command, deadline: std::time::Duration) -> Output 
         if let Some(st) = child.try_wait().expect("wait for eventgen") {
             break st;
         }
-        if start.elapsed() > deadline {
+        if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{cmd:?} still running after {deadline:?}; killed");
+            let err = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+            panic!("eventgen still running after {limit:?}; killed. stderr:\n{err}");
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     };
