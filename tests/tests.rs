@@ -17,6 +17,7 @@ mod golden;
 mod hec_e2e;
 mod layering;
 mod outputs;
+mod real_apps;
 mod replay;
 mod samples;
 mod timing;
