@@ -281,12 +281,126 @@ fn modinput(o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
-fn devnull(o: &Outcome) -> Result<(), String> {
-    if o.text.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("devnull wrote {} bytes", o.text.len()))
+/// Events the run counted (devnull rows run with `-v`: `INFO generated N events …`).
+fn generated(o: &Outcome) -> Result<usize, String> {
+    o.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("INFO generated "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no event count in stderr:\n{}", o.stderr))
+}
+
+/// devnull writes nothing, yet the events were generated.
+fn devnull_at_least(o: &Outcome, want: usize) -> Result<(), String> {
+    if !o.text.is_empty() {
+        return Err(format!("devnull wrote {} bytes", o.text.len()));
     }
+    match generated(o)? {
+        n if n >= want => Ok(()),
+        n => Err(format!("{n} events generated, want at least {want}")),
+    }
+}
+
+/// `eventgen_plugin_devnull`: the 12-line sample once, into the void.
+fn devnull12(o: &Outcome) -> Result<(), String> {
+    devnull_at_least(o, 12)?;
+    match generated(o)? {
+        12 => Ok(()),
+        n => Err(format!("{n} events generated, want 12")),
+    }
+}
+
+/// perf rows: `-c 100 -b … -e 2`: at least the two live intervals of 100 events.
+fn devnull_perf(o: &Outcome) -> Result<(), String> {
+    devnull_at_least(o, 200)
+}
+
+/// Rated counts: `count` × hourOfDayRate(0h) × dayOfWeekRate(Monday) × (1 ± randomizeCount/2)
+/// per interval, every event stamped within the interval's window.
+fn rated(
+    o: &Outcome,
+    per_interval: f64,
+    intervals: usize,
+    ts: fn(&str) -> bool,
+) -> Result<(), String> {
+    let lines = o.lines();
+    let lo = (per_interval * 0.9).floor() as usize * intervals;
+    let hi = (per_interval * 1.1).ceil() as usize * intervals;
+    if !(lo..=hi).contains(&lines.len()) {
+        return Err(format!("{} events, want {lo}..={hi}", lines.len()));
+    }
+    match lines.iter().find(|l| !ts(l)) {
+        Some(bad) => Err(format!(
+            "timestamp not replaced or outside the window: {bad}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// tutorial2: count 20 × 0.8 (hour 0) × 0.7 (Monday), `%b %d %H:%M:%S` within -15s..now.
+fn tutorial2(o: &Outcome) -> Result<(), String> {
+    // Lines of the sample that carry a `Mmm dd HH:MM:SS` time (some are continuation lines).
+    rated(o, 20.0 * 0.8 * 0.7, 2, |l| {
+        let b = l.as_bytes();
+        let stamped = b.len() > 15 && b[9] == b':' && b[12] == b':' && b[3] == b' ';
+        !stamped
+            || l.starts_with("Dec 31 23:59:4")
+            || l.starts_with("Dec 31 23:59:5")
+            || l.starts_with("Jan 01 00:00:0")
+            || l.starts_with("Jan 01 00:00:1")
+    })
+}
+
+/// tutorial3: count 10000 × 0.30 (hour 0) × 0.97 (Monday), one-second windows.
+fn tutorial3(o: &Outcome) -> Result<(), String> {
+    rated(o, 10000.0 * 0.30 * 0.97, 2, |l| {
+        l.starts_with("2023-12-31 23:59:59") || l.starts_with("2024-01-01 00:00:0")
+    })
+}
+
+/// bundlelines (deliberately different): the whole file is one event, `count` of them per
+/// interval — 3 × 3 events, each the whole 5-line file; Eventgen sent 3 events of 3 copies.
+fn bundled(o: &Outcome, lines_per_event: usize) -> Result<(), String> {
+    let events: Vec<&str> = o.stdout.split("<event").skip(1).collect();
+    if events.len() != 9 {
+        return Err(format!("{} events, want 9 (3 per interval)", events.len()));
+    }
+    for e in &events {
+        let data = e.split("<data>").nth(1).unwrap_or("");
+        let data = data.split("</data>").next().unwrap_or("");
+        let n = data.trim_end().lines().count();
+        if n != lines_per_event {
+            return Err(format!(
+                "an event of {n} lines, want the whole file ({lines_per_event}): {data}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn bundled_raw(o: &Outcome) -> Result<(), String> {
+    bundled(o, 5)
+}
+
+/// badtimestamp (deliberately different): every event of the 9-line sample is sent (Eventgen
+/// skipped those without a time), and the run warns about them.
+fn badtimestamp(o: &Outcome) -> Result<(), String> {
+    let lines = o.lines();
+    if lines.len() != 9 {
+        return Err(format!("{} events, want all 9", lines.len()));
+    }
+    // The events with a time are replayed from now.
+    if let Some(bad) = lines
+        .iter()
+        .find(|l| l.starts_with("20") && !l.starts_with("2024-01-01 00:00:"))
+    {
+        return Err(format!("timestamp not replayed from now: {bad}"));
+    }
+    if !o.stderr.contains("replay:") || !o.stderr.contains("have no time") {
+        return Err(format!("no replay warning:\n{}", o.stderr));
+    }
+    Ok(())
 }
 
 fn hec12(o: &Outcome) -> Result<(), String> {
@@ -413,8 +527,8 @@ const ROWS: &[Row] = &[
     Row { conf: "splunk_eventgen/README/eventgen.conf.example", expect: Expect::Unsupported("not a configuration: a prose walk-through with file listings"), args: &[], check: Check::Rejected(&["expected `key = value`"]) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial0", expect: Expect::Same, args: &[], check: Check::Run(tutorial0_hec) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial1", expect: Expect::Different("replay plays the sample once when end is unset (Eventgen loops); sub-second replay times"), args: &[], check: Check::Run(tutorial1_2019) },
-    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
-    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial2) },
+    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial3) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial4", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent"]) },
     Row { conf: "splunk_eventgen/default/eventgen.conf", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     // --- tests/large: Eventgen's functional tests
@@ -426,7 +540,7 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/large/conf/eventgen_perdayvolume.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
     Row { conf: "tests/large/conf/eventgen_perdayvolume_large_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
     Row { conf: "tests/large/conf/eventgen_perdayvolume_small_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
-    Row { conf: "tests/large/conf/eventgen_plugin_devnull.conf", expect: Expect::Same, args: &[], check: Check::Run(devnull) },
+    Row { conf: "tests/large/conf/eventgen_plugin_devnull.conf", expect: Expect::Same, args: &["-v"], check: Check::Run(devnull12) },
     Row { conf: "tests/large/conf/eventgen_plugin_file.conf", expect: Expect::Same, args: &[], check: Check::Lines(12) },
     Row { conf: "tests/large/conf/eventgen_plugin_httpevent.conf", expect: Expect::Same, args: &[], check: Check::Run(hec12) },
     Row { conf: "tests/large/conf/eventgen_plugin_s2s.conf", expect: Expect::Unsupported("s2s output (use httpevent)"), args: &[], check: Check::Rejected(&["s2s is not supported", "use httpevent"]) },
@@ -468,7 +582,7 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/breakersample/eventgen.conf.breakersample", expect: Expect::Same, args: &[], check: Check::Run(breaker9) },
     Row { conf: "tests/sample_eventgen_conf/breakersample/eventgen.conf.randombreakersample", expect: Expect::Same, args: &[], check: Check::Run(breaker9) },
     Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinescsv", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &[], check: Check::Run(nonempty) },
-    Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinesraw", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinesraw", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &["--output", "modinput"], check: Check::Run(bundled_raw) },
     Row { conf: "tests/sample_eventgen_conf/counter/eventgen.conf.counter", expect: Expect::Different("splitSample divides the counter run exactly; Eventgen crashes on float counts (bug 11)"), args: &[], check: Check::Run(counter) },
     Row { conf: "tests/sample_eventgen_conf/eventgen.conf.test1", expect: Expect::Same, args: &[], check: Check::Dropped(SAMPLE_DIR_MISSING) },
     Row { conf: "tests/sample_eventgen_conf/httpevent/eventgen.conf.httpevent", expect: Expect::Same, args: &[], check: Check::Run(hec_windbag) },
@@ -485,12 +599,12 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.udpoutput", expect: Expect::Same, args: &[], check: Check::Run(udp5) },
     Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolume", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
     Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolumesinglerun", expect: Expect::Unsupported("perDayVolume with interval = 0: Eventgen emits a full day's volume every second (bug 35)"), args: &[], check: Check::Rejected(&["perDayVolume needs interval > 0"]) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsample", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2"], check: Check::Run(devnull) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2"], check: Check::Run(devnull) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsample", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog-s2s", expect: Expect::Unsupported("s2s output (use httpevent)"), args: &[], check: Check::Rejected(&["s2s is not supported"]) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfweblog", expect: Expect::Unsupported("weblog generator (a Python plugin that only ran from Eventgen's source checkout); use a sample with tokens"), args: &[], check: Check::Rejected(&["weblog generator"]) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfwindbag", expect: Expect::Same, args: &["-c", "100", "-b", "-60s", "-e", "2"], check: Check::Run(devnull) },
-    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.badtimestamp", expect: Expect::Different("events without a readable time keep the previous time and check warns; Eventgen skips them"), args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfwindbag", expect: Expect::Same, args: &["-c", "100", "-b", "-60s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
+    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.badtimestamp", expect: Expect::Different("events without a readable time keep the previous time and check warns; Eventgen skips them"), args: &[], check: Check::Run(badtimestamp) },
     Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.replay", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
     Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.timeorder", expect: Expect::Same, args: &[], check: Check::Dropped(&["[timeorder] no file in", "try adding it to the stanza name"]) },
     // Its rate tables give 0.285 at midnight on a Monday (count 1 rounds to 0, as in Eventgen);
