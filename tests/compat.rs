@@ -379,6 +379,29 @@ fn bundled(o: &Outcome, lines_per_event: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// perDayVolume: GB × 1024³ × interval / 86400 bytes per interval (cumulative budget), within
+/// 10 % over the run.
+fn volume(o: &Outcome, gb: f64, interval: f64, intervals: f64) -> Result<(), String> {
+    let want = gb * 1024f64.powi(3) * interval / 86400.0 * intervals;
+    let got = o.text.len() as f64;
+    if (got / want - 1.0).abs() > 0.1 {
+        return Err(format!(
+            "{got} bytes, want about {want:.0} (perDayVolume {gb} GB)"
+        ));
+    }
+    Ok(())
+}
+
+/// `tests/large` perdayvolume configs: 1 GB/day, default interval 60, `-e 2`.
+fn volume_large(o: &Outcome) -> Result<(), String> {
+    volume(o, 1.0, 60.0, 2.0)
+}
+
+/// `perdayvolume/eventgen.conf.perdayvolume`: 1.1 GB/day, interval 1, end 10.
+fn volume_small(o: &Outcome) -> Result<(), String> {
+    volume(o, 1.1, 1.0, 10.0)
+}
+
 fn bundled_raw(o: &Outcome) -> Result<(), String> {
     bundled(o, 5)
 }
@@ -537,8 +560,14 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/large/conf/eventgen_jinja_simple.conf", expect: Expect::Same, args: &[], check: Check::Run(jinja_simple) },
     Row { conf: "tests/large/conf/eventgen_jinja_tmpl_dir.conf", expect: Expect::Same, args: &[], check: Check::Run(jinja_dir) },
     Row { conf: "tests/large/conf/eventgen_output_modinput.conf", expect: Expect::Same, args: &[], check: Check::Run(modinput) },
-    Row { conf: "tests/large/conf/eventgen_perdayvolume.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    Row { conf: "tests/large/conf/eventgen_perdayvolume.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(volume_large) },
+    // Known gap (docs/compatibility.md, perDayVolume): on a short virtual-clock run the
+    // budget uses the sample's pre-replacement sizes, so tokens that change event sizes move
+    // the volume (Eventgen corrects for them, within 2 percent). Only "runs" is checked here.
     Row { conf: "tests/large/conf/eventgen_perdayvolume_large_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    // Known gap (docs/compatibility.md, perDayVolume): on a short virtual-clock run the
+    // budget uses the sample's pre-replacement sizes, so tokens that change event sizes move
+    // the volume (Eventgen corrects for them, within 2 percent). Only "runs" is checked here.
     Row { conf: "tests/large/conf/eventgen_perdayvolume_small_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
     Row { conf: "tests/large/conf/eventgen_plugin_devnull.conf", expect: Expect::Same, args: &["-v"], check: Check::Run(devnull12) },
     Row { conf: "tests/large/conf/eventgen_plugin_file.conf", expect: Expect::Same, args: &[], check: Check::Lines(12) },
@@ -597,7 +626,7 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.syslogoutputwithheader", expect: Expect::Same, args: &[], check: Check::Run(syslog5) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.tcpoutput", expect: Expect::Same, args: &[], check: Check::Run(windbag5) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.udpoutput", expect: Expect::Same, args: &[], check: Check::Run(udp5) },
-    Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolume", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolume", expect: Expect::Same, args: &[], check: Check::Run(volume_small) },
     Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolumesinglerun", expect: Expect::Unsupported("perDayVolume with interval = 0: Eventgen emits a full day's volume every second (bug 35)"), args: &[], check: Check::Rejected(&["perDayVolume needs interval > 0"]) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsample", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
