@@ -9,7 +9,7 @@
 //!   own CPU use (utime + stime from `/proc/<pid>/stat`) over the run, as a percentage of that
 //!   run's wall time, next to eventgen's.
 //!
-//! Environment: `BENCH_HEC=0` skips this part, `BENCH_HEC_EVENTS` (default 1,000,000) sets the
+//! Environment: `BENCH_HEC=0` skips this part, `BENCH_HEC_EVENTS` (default 300,000) sets the
 //! events per run, `EVENTGEN_SKIP_TENZIR=1` leaves out the Tenzir rows.
 
 use std::fs::{self, File};
@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use super::{CASE3_REST, FULL_TIME, NOW, Result, children_cpu, env_f64, parse_summary};
 
-/// Events per HEC run unless `BENCH_HEC_EVENTS` says otherwise: about 100 MB of event text.
-const DEFAULT_EVENTS: u64 = 1_000_000;
+/// Events per HEC run unless `BENCH_HEC_EVENTS` says otherwise: about 30 MB of event text.
+const DEFAULT_EVENTS: u64 = 300_000;
 /// Events per interval (`-c`).
 const PER_INTERVAL: u64 = 100_000;
 /// Bytes per request: 1 MiB, about 4,000 events of this sample with their JSON envelope.
