@@ -485,7 +485,7 @@ impl Worker {
         batch: &mut Batch,
         flush: &mut dyn FnMut(&mut Batch) -> bool,
     ) {
-        use crate::generate::jinja::JinjaCycle;
+        use crate::generate::jinja::{JinjaCycle, WindowTexts};
         let lines = count_type == crate::plan::JinjaCount::Lines;
         let target = job.count.max(1);
         let mut events = Vec::new();
@@ -496,6 +496,7 @@ impl Worker {
         } else {
             (job.position, job.count, job.cycle.1.max(1))
         };
+        let mut texts: Option<WindowTexts> = None;
         for cycle in first..first + max_cycles {
             if lines && emitted >= target {
                 break;
@@ -512,7 +513,8 @@ impl Worker {
                 now: job.latest,
                 tz: sample.tz,
             };
-            let result = jp.render(&cx, rng, &mut events);
+            let texts = texts.get_or_insert_with(|| WindowTexts::new(&cx));
+            let result = jp.render_in(&cx, texts, rng, &mut events);
             for ev in &events {
                 let t = ev.time.unwrap_or(job.latest);
                 let meta = EventMeta {
