@@ -10,6 +10,7 @@ mod support;
 mod app_modinput;
 mod app_package;
 mod bad_config;
+mod bounded_jobs;
 mod compat;
 mod generate;
 mod generators;
