@@ -434,7 +434,7 @@ fn replay_pass12(o: &Outcome) -> Result<(), String> {
             .split(&want)
             .nth(1)
             .and_then(|t| t.trim().parse::<u32>().ok());
-        if !n.is_some_and(|n| n <= 10) {
+        if n.is_none_or(|n| n > 10) {
             return Err(format!("last pass, event {}: {l}", k + 1));
         }
     }
