@@ -17,6 +17,8 @@ mod golden;
 mod hec_e2e;
 mod layering;
 mod outputs;
+mod properties;
+mod reliability;
 mod replay;
 mod samples;
 mod timing;

@@ -500,11 +500,11 @@ impl Worker {
             if let Err(e) = result {
                 if !self.reported.contains(&job.sample) {
                     self.reported.push(job.sample);
-                    eprintln!(
-                        "ERROR [{}] jinja template {}: {e}",
+                    crate::log::error(&format!(
+                        "[{}] jinja template {}: {e}",
                         sample.stanza,
                         jp.label()
-                    );
+                    ));
                 }
                 break;
             }
