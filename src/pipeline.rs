@@ -949,8 +949,9 @@ fn advance_counters(st: &mut SampleState, position: u64, count: u64) -> Vec<i64>
     for (c, pre) in st.prefix.iter().enumerate() {
         let before = crate::plan::matches_before(pre, position) as i64;
         let after = crate::plan::matches_before(pre, position + count) as i64;
-        base.push(st.counters[c] - before);
-        st.counters[c] += after - before;
+        // Wrapping, as the counters themselves are (see `Worker`).
+        base.push(st.counters[c].wrapping_sub(before));
+        st.counters[c] = st.counters[c].wrapping_add(after - before);
     }
     base
 }

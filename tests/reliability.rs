@@ -604,3 +604,133 @@ fn modinput_output_errors_reach_eventgen_log() {
     );
     assert!(!log.contains("sk-rel-SECRET"), "session key logged");
 }
+
+// ---- bounds on bad input (through `check`) ---------------------------------------------------
+
+/// `eventgen check .` on an app with one sample `s.log` (text `sample`) and `conf` lines.
+fn check_app(tag: &str, conf: &str, sample: &str) -> (App, std::process::Output) {
+    let a = App::new(tag, &format!("[s.log]\n{conf}\n"));
+    a.sample("s.log", sample);
+    let started = Instant::now();
+    let o = a.check();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "check took {:?}",
+        started.elapsed()
+    );
+    (a, o)
+}
+
+#[track_caller]
+fn assert_located_error(o: &std::process::Output, key: &str, words: &str) {
+    let err = stderr(o);
+    assert_code(o, 2);
+    assert!(
+        err.lines().any(|l| l.starts_with("ERROR ")
+            && l.contains("eventgen.conf:")
+            && l.contains(&format!("[s.log] {key}:"))
+            && l.contains(words)),
+        "located error for {key} with {words:?}:\n{err}"
+    );
+}
+
+#[test]
+fn huge_string_and_hex_lengths_are_located_errors() {
+    for spec in ["string(99999999999)", "hex(1000001)"] {
+        let (_, o) = check_app(
+            "rel-strlen",
+            &format!(
+                "token.0.token = X\ntoken.0.replacementType = random\ntoken.0.replacement = {spec}"
+            ),
+            "a X b\n",
+        );
+        assert_located_error(&o, "token.0.replacement", "up to 1000000");
+    }
+}
+
+#[test]
+fn huge_extend_indexes_is_a_located_error() {
+    let (_, o) = check_app("rel-extidx", "extendIndexes = p:99999999999, main", "x\n");
+    assert_located_error(&o, "extendIndexes", "at most 100000");
+}
+
+#[test]
+fn a_fifo_as_replacement_file_is_refused_at_once() {
+    let a = App::new(
+        "rel-fifo",
+        "[s.log]\ntoken.0.token = X\ntoken.0.replacementType = file\n\
+         token.0.replacement = $SPLUNK_HOME/fifo.txt\n",
+    );
+    a.sample("s.log", "a X b\n");
+    let fifo = a.path().join("fifo.txt");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let mut cmd = Command::new(bin());
+    cmd.args(["check", "."])
+        .current_dir(a.path())
+        .env("SPLUNK_HOME", a.path());
+    let o = output_within(cmd, Duration::from_secs(10));
+    assert_located_error(&o, "token.0.replacement", "not a regular file");
+}
+
+#[test]
+fn a_catastrophic_lookaround_regex_is_a_located_error_not_a_hang() {
+    let line = format!("{}b\n", "a".repeat(30_000));
+    let (_, o) = check_app(
+        "rel-regex",
+        "token.0.token = (?=(a+)+$)a\ntoken.0.replacementType = static\ntoken.0.replacement = Z",
+        &line,
+    );
+    assert_located_error(&o, "token.0.token", "backtracking steps");
+    // Within the limits the same regex is fine.
+    let (_, o) = check_app(
+        "rel-regex-ok",
+        "outputMode = stdout
+token.0.token = (?=(a+)+$)a
+token.0.replacementType = static
+token.0.replacement = Z",
+        "baa
+",
+    );
+    assert_code(&o, 0);
+}
+
+#[test]
+fn values_that_make_a_run_unbounded_get_warnings_with_what_they_imply() {
+    let (_, o) = check_app(
+        "rel-unbounded",
+        "interval = 60\ncount = 10\nrandomizeCount = 1e308\nperDayVolume = 1e30\nbackfill = -99999999y",
+        "x\n",
+    );
+    let err = stderr(&o);
+    for (key, words) in [
+        ("randomizeCount", "events"),
+        ("perDayVolume", "bytes of events every 60s interval"),
+        ("backfill", "events before the live run"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with("WARN ")
+                && l.contains(&format!("[s.log] {key}:"))
+                && l.contains(words)),
+            "warning for {key}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn integerid_goes_on_at_i64_min_after_i64_max() {
+    let a = App::new(
+        "rel-intid",
+        "[s.log]\noutputMode = stdout\ncount = 3\ntoken.0.token = N\ntoken.0.replacementType = integerid\n\
+         token.0.replacement = 9223372036854775806\n",
+    );
+    a.sample("s.log", "id=N\n");
+    let out = a.out(&["-e", "1"]);
+    assert_eq!(
+        out,
+        "id=9223372036854775806\nid=9223372036854775807\nid=-9223372036854775808\n"
+    );
+}

@@ -71,6 +71,14 @@ impl<'a> Reader<'a> {
         self.problems.push(p);
     }
 
+    pub fn warning(&mut self, key: &str, msg: String) {
+        let mut p = Problem::warning(msg).stanza(self.stanza).key(key);
+        if let Some(s) = self.settings.get(key) {
+            p = p.located(&s.location);
+        }
+        self.problems.push(p);
+    }
+
     pub fn raw(&self, key: &str) -> Option<&'a str> {
         self.settings.value(key).map(str::trim)
     }

@@ -28,6 +28,15 @@ pub struct RawEvent {
 
 /// Reads a file as UTF-8, falling back to latin-1 as Eventgen does; line ends normalised.
 pub fn read_text(path: &Path) -> Result<String, String> {
+    // A FIFO or device would block or never end: only regular files (symlinks followed).
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file (a FIFO, device or folder cannot be a sample or replacement file)",
+            path.display()
+        ));
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
     let text = match String::from_utf8(bytes) {

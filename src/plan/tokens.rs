@@ -35,11 +35,15 @@ impl FileCache {
         if let Some(f) = self.files.get(&key) {
             return Ok(f.clone());
         }
-        let text = crate::plan::sample::read_text(&key).map_err(|_| {
-            format!(
-                "replacement file {} not found or unreadable",
-                path.display()
-            )
+        let text = crate::plan::sample::read_text(&key).map_err(|e| {
+            if e.contains("not a regular file") {
+                format!("replacement file {e}")
+            } else {
+                format!(
+                    "replacement file {} not found or unreadable",
+                    path.display()
+                )
+            }
         })?;
         let lines: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
         if lines.is_empty() {
