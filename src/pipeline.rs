@@ -819,7 +819,7 @@ fn fire_replay(
                     rp.offsets[k + 1] - rp.offsets[k]
                 };
                 t -= gap;
-                if picked.len() % JOB_EVENTS as usize == 0 && jobs.stopped() {
+                if picked.len().is_multiple_of(JOB_EVENTS as usize) && jobs.stopped() {
                     return Err(());
                 }
                 if t < from || picked.len() >= REPLAY_BACKFILL_LIMIT {

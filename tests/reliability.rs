@@ -55,8 +55,7 @@ fn drain_shared(
             }
             buf.lock().unwrap().extend_from_slice(&chunk[..n]);
         }
-        let all = buf.lock().unwrap().clone();
-        all
+        buf.lock().map(|b| b.clone()).unwrap_or_default()
     });
     (h, seen)
 }
@@ -418,30 +417,25 @@ fn an_echoing_server_cannot_put_the_token_in_a_message() {
         )
     });
     // metric_httpevent sends through the same client with the same header.
-    for mode in ["httpevent"] {
-        let a = app(
-            &format!("rel-echo-{mode}"),
-            &format!(
-                "outputMode = {mode}\nhttpeventServers = {}\ncount = 2\n",
-                server.servers_json(TOKEN)
-            ),
-        );
-        let o = a.run(&["-e", "1", "-v"]);
-        let err = stderr(&o);
-        assert!(
-            server
-                .requests()
-                .iter()
-                .any(|r| r.header("Authorization") == Some(&format!("Splunk {TOKEN}"))),
-            "the server saw the token"
-        );
-        assert!(err.contains("Authorization"), "the echo is quoted:\n{err}");
-        assert!(!err.contains(TOKEN), "{mode}: token in a message:\n{err}");
-        assert!(
-            !err.contains("12345678"),
-            "{mode}: part of the token:\n{err}"
-        );
-    }
+    let a = app(
+        "rel-echo",
+        &format!(
+            "outputMode = httpevent\nhttpeventServers = {}\ncount = 2\n",
+            server.servers_json(TOKEN)
+        ),
+    );
+    let o = a.run(&["-e", "1", "-v"]);
+    let err = stderr(&o);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.header("Authorization") == Some(&format!("Splunk {TOKEN}"))),
+        "the server saw the token"
+    );
+    assert!(err.contains("Authorization"), "the echo is quoted:\n{err}");
+    assert!(!err.contains(TOKEN), "token in a message:\n{err}");
+    assert!(!err.contains("12345678"), "part of the token:\n{err}");
 }
 
 #[test]
