@@ -222,8 +222,8 @@ pub fn debug(message: &str) {
 }
 
 /// Credentials recognised by their shape, whoever wrote them: an HTTP authorisation header or
-/// scheme before a token-like word, and `key=value` / `key: value` / `"key": "value"` pairs whose key
-/// names a secret. Group `keep` is kept, group `secret` replaced.
+/// scheme before a token-like word, and `key=value` / `"key": "value"` pairs whose key names a
+/// secret (`key: value` unquoted is left alone: config messages say `token.0.token: …`). Group `keep` is kept, group `secret` replaced.
 static SHAPED_SECRETS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r#"(?xi)
@@ -233,7 +233,7 @@ static SHAPED_SECRETS: LazyLock<Regex> = LazyLock::new(|| {
           | (?P<scheme>\b(?:splunk|bearer|basic)\s+)
           | \b(?:password|passwd|pwd|secret|session_?key|sessionkey|x-splunk-token
                |access_?token|api_?key|hec_?token|token|auth_?token)
-            \\?"?\s*[:=]\s*\\?"?
+            (?:\\?"\s*:\s*\\?"?|\s*=\s*\\?"?)
         )
         (?P<secret>[^\s"'\\&,;}<>]+)
         "#,
@@ -433,6 +433,7 @@ mod tests {
         // Ordinary messages are left alone.
         for message in [
             "default/eventgen.conf:4: [s] token.0.replacement: expected integer[lo:hi]",
+            "default/eventgen.conf:10: [bad.log] token.0.token: regex does not compile",
             "HEC 127.0.0.1:8088: sent 5 events in 1 requests",
             "Splunk is fine",
         ] {
