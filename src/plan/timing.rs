@@ -2,7 +2,7 @@
 //! window, backfill, end and time zone.
 
 use super::keys;
-use super::policy::Reader;
+use super::policy::{Bad, Reader};
 use crate::problem::Problem;
 use crate::timing::Tz;
 use crate::timing::rate::Rates;
@@ -109,10 +109,10 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
     };
     let tz = match Tz::parse(r.raw("timezone").unwrap_or("local")) {
         Ok(tz) => tz,
-        Err(e) => {
-            r.error("timezone", e);
-            Tz::Local
-        }
+        Err(e) => match r.bad("timezone", e) {
+            Bad::Fallback(Some(f)) => Tz::parse(f).unwrap_or(Tz::Local),
+            _ => Tz::Local,
+        },
     };
     warn_unbounded(
         r,
@@ -169,7 +169,7 @@ fn warn_unbounded(
     if let Some(rc) = rates.randomize_count {
         let most = count * (1.0 + rc / 2.0);
         if most > UNBOUNDED_EVENTS {
-            r.warning(
+            r.warn(
                 "randomizeCount",
                 format!("{rc} lets one interval hold up to {most:.3e} events"),
             );
@@ -179,7 +179,7 @@ fn warn_unbounded(
         let per_day = gb * 1024.0 * 1024.0 * 1024.0;
         if per_day > UNBOUNDED_BYTES_PER_DAY {
             let per_interval = per_day * interval.max(1) as f64 / 86_400.0;
-            r.warning(
+            r.warn(
                 "perDayVolume",
                 format!(
                     "{gb} GB a day means {per_interval:.3e} bytes of events every {}s interval",
@@ -193,7 +193,7 @@ fn warn_unbounded(
         let secs = (probe - b.resolve(probe)).num_seconds().max(0) as f64;
         let events = secs / interval.max(1) as f64 * count;
         if events > UNBOUNDED_EVENTS {
-            r.warning(
+            r.warn(
                 "backfill",
                 format!(
                     "goes back {:.0} days: about {events:.3e} events before the live run",
