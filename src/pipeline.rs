@@ -20,6 +20,7 @@ use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
 use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
+use crate::progress::{Progress, ProgressOptions};
 use crate::rng::Rng;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
@@ -39,6 +40,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Wrap modinput output in `<stream>`...`</stream>`.
     pub modinput_stream: bool,
+    /// The progress bar and stats lines on stderr.
+    pub progress: ProgressOptions,
 }
 
 /// What a run did.
@@ -50,6 +53,8 @@ pub struct RunReport {
     /// Output errors other than a closed pipe.
     pub output_errors: u64,
     pub broken_pipe: bool,
+    /// `(sample name, events, bytes of event text)` per sample, in plan order.
+    pub per_sample: Vec<(String, u64, u64)>,
 }
 
 /// Per-sample scheduling state.
@@ -90,7 +95,7 @@ fn open_sink(
         }
         OutputSpec::Stdout => Box::new(StdoutSink::stdout()?),
         OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
-        OutputSpec::Modinput => Box::new(StdoutSink::stdout()?),
+        OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput_events()?),
         OutputSpec::Devnull => Box::new(DevnullSink::new()),
         OutputSpec::File {
             path,
@@ -214,6 +219,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         .name("output".into())
         .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_stats, &stop_r))?;
 
+    let progress = Progress::start(opts.progress, stats.clone());
     let resume = replay_positions(&plan);
     let (final_counters, replay_next) = schedule(
         &plan, opts.clock, &opts.stop, &job_tx, &stats, &resume, &starts,
@@ -223,6 +229,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         let _ = h.join();
     }
     let (errors, broken, summaries) = reducer.join().unwrap_or((1, false, Vec::new()));
+    progress.finish();
     done.store(true, Ordering::Relaxed);
     let _ = watcher.join();
     for s in summaries {
@@ -236,6 +243,12 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         elapsed: started.elapsed(),
         output_errors: errors,
         broken_pipe: broken,
+        per_sample: plan
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), stats.events(i), stats.bytes(i)))
+            .collect(),
     })
 }
 
@@ -498,6 +511,14 @@ fn schedule(
             }
         })
         .collect();
+    stats.set_span(
+        states
+            .iter()
+            .map(|st| st.backfill_from.unwrap_or(st.next))
+            .min()
+            .unwrap_or(t0),
+        run_end(plan, &states, t0),
+    );
     let mut heap: BinaryHeap<Reverse<(Micros, usize)>> = states
         .iter()
         .enumerate()
@@ -518,6 +539,7 @@ fn schedule(
             break;
         }
         if let Some(rp) = &s.replay {
+            stats.set_position(deadline);
             match fire_replay(
                 s,
                 i,
@@ -562,6 +584,7 @@ fn schedule(
                 ) {
                     return positions(&states);
                 }
+                stats.set_position(hi);
                 t = hi;
             }
         }
@@ -589,6 +612,7 @@ fn schedule(
         ) {
             break;
         }
+        stats.set_position(deadline);
         let st = &mut states[i];
         st.executions += 1;
         if let End::Intervals(n) = s.end
@@ -718,6 +742,38 @@ fn fire_replay(
 }
 
 /// Events (or cycles) of one firing of a sample, live or backfill.
+/// The event time at which the whole run ends, for the progress display: the latest end of
+/// any sample, or, if one runs forever, the end of the backfill (now); `None` if neither.
+fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
+    let ends: Option<Vec<Micros>> = plan
+        .samples
+        .iter()
+        .zip(states)
+        .map(|(s, st)| {
+            let step = if s.interval > 0 {
+                s.interval
+            } else {
+                MICROS_PER_SEC
+            };
+            match &s.end {
+                _ if st.done => Some(st.next),
+                End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
+                End::Intervals(n) if s.replay.is_none() => {
+                    Some(st.next + (*n as i64 - 1).max(0) * step)
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    match ends {
+        Some(ends) => ends.into_iter().max(),
+        None => states
+            .iter()
+            .any(|st| st.backfill_from.is_some())
+            .then_some(t0),
+    }
+}
+
 fn firing_count(
     s: &SamplePlan,
     wall: &chrono::DateTime<chrono::FixedOffset>,
@@ -727,17 +783,22 @@ fn firing_count(
     st: &mut SampleState,
     step: Micros,
 ) -> u64 {
+    fixed_count(s).unwrap_or_else(|| rated(s, base_count(s), wall, rng, stats, i, st, step))
+}
+
+/// The events of every firing, for generators whose count the rates do not change.
+pub(crate) fn fixed_count(s: &SamplePlan) -> Option<u64> {
     match &s.generator {
         // Cycles: -1 and 0 mean one.
-        Generator::Counter(_) | Generator::Jinja(..) => s.count.max(1),
+        Generator::Counter(_) | Generator::Jinja(..) => Some(s.count.max(1)),
         // Eventgen's windbag turns -1 into 60 events.
-        Generator::Windbag if s.count == 0 => 60,
-        Generator::Windbag => s.count,
-        _ => rated(s, base_count(s), wall, rng, stats, i, st, step),
+        Generator::Windbag if s.count == 0 => Some(60),
+        Generator::Windbag => Some(s.count),
+        _ => None,
     }
 }
 
-fn base_count(s: &SamplePlan) -> u64 {
+pub(crate) fn base_count(s: &SamplePlan) -> u64 {
     if s.count == 0 {
         s.events.len() as u64
     } else {
@@ -773,7 +834,7 @@ fn rated(
     s.rates.rated_count(base, wall, rng)
 }
 
-fn template_average(s: &SamplePlan) -> f64 {
+pub(crate) fn template_average(s: &SamplePlan) -> f64 {
     if s.events.is_empty() {
         return 1.0;
     }

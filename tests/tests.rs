@@ -21,6 +21,7 @@ mod golden;
 mod hec_e2e;
 mod layering;
 mod outputs;
+mod progress;
 mod replay;
 mod samples;
 mod timing;
