@@ -40,6 +40,7 @@ macro_rules! generate_options {
                            are what they would have been. With --seed, output is identical
                            run after run.
         --state-dir DIR    keep integerid/seqfile counters and replay positions here
+        --strict           treat warnings as errors (exit 2), for linting an app in CI
     -v, --verbose          print the plan, a stats line every 10 s and a summary to stderr
         --stats SECS       with -v, the seconds between stats lines (0: none)
     -h, --help             this text
@@ -63,7 +64,9 @@ eventgen: Splunk Eventgen compatible event generator
 
 USAGE:
     eventgen generate [CONF] [OPTIONS]   generate events
-    eventgen check [CONF] [--chart]      check a configuration without generating
+    eventgen check [CONF] [--chart] [--strict]
+                                         check a configuration without generating
+                                         (--strict: warnings count as errors, exit 2)
     eventgen spec                        print README/eventgen.conf.spec
     eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
     eventgen COMMAND --help              help on one command
@@ -112,7 +115,7 @@ const CHECK_HELP: &str = "\
 eventgen check: check a configuration without generating anything
 
 USAGE:
-    eventgen check [CONF] [--chart] [--now TIME] [-s NAME] [-c N] [-i SECS] [--output MODE]
+    eventgen check [CONF] [--chart] [--strict] [--now TIME] [-s NAME] [-c N] [-i SECS]
 
 Prints one line per sample to stdout and every problem to stderr with its location
 (ERROR file:line: [stanza] key: message), then a count of samples, errors and warnings.
@@ -123,6 +126,7 @@ OPTIONS:
                            that its count, interval and rate tables (hourOfDayRate,
                            dayOfWeekRate, minuteOfHourRate, randomizeCount, perDayVolume, ...)
                            will produce, starting at the day of --now (default: today)
+        --strict           treat warnings as errors (exit 2), for linting an app in CI
     -h, --help             this text
 
 EXIT CODES: 0 no errors, 2 configuration errors.
@@ -140,6 +144,8 @@ pub struct GenerateArgs {
     /// `check --chart`.
     pub chart: bool,
     pub help: bool,
+    /// Warnings count as errors (`check --strict`, for linting an app in CI).
+    pub strict: bool,
 }
 
 fn err(msg: impl Into<String>) -> String {
@@ -227,6 +233,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             }
             Long("chart") => g.chart = true,
             Short('h') | Long("help") => g.help = true,
+            Long("strict") => g.strict = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
@@ -338,7 +345,12 @@ fn build_plan(g: &mut GenerateArgs) -> Result<(Plan, Vec<Problem>), u8> {
         }
     };
     g.overrides.enable_disabled = shipped;
-    let (plan, problems) = plan::build(&sources, &g.overrides);
+    let (plan, mut problems) = plan::build(&sources, &g.overrides);
+    if g.strict {
+        for p in &mut problems {
+            p.severity = crate::problem::Severity::Error;
+        }
+    }
     report(&problems);
     Ok((plan, problems))
 }
