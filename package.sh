@@ -14,29 +14,37 @@
 #
 # The binary: splunkd starts it with its own environment, including LD_LIBRARY_PATH and
 # LD_PRELOAD pointing at Splunk's bundled libraries, so it must not load any shared library at
-# all. We build for x86_64-unknown-linux-musl (rustup target add works here) with
-# -C target-feature=+crt-static and -C relocation-model=static: a fully static, non-PIE
-# executable with no dynamic section, no interpreter and no DT_NEEDED, which ldd reports as
-# "not a dynamic executable". TLS (for HEC) must use rustls, never OpenSSL. Trade-offs of
-# non-PIE: no ASLR for the executable image, and AppInspect's opt-in aarch64_compatibility
-# check (not part of the cloud or private tags) fails non-PIE ELF files; dropping
-# relocation-model=static gives a static-pie binary instead ("statically linked" to ldd,
-# with a PT_DYNAMIC used only for self-relocation). If rustup cannot add the musl target,
-# the gnu target with +crt-static also links statically (glibc's static NSS caveats apply:
-# no getpwnam, and DNS through getaddrinfo needs care).
+# all. It is built with -C target-feature=+crt-static and -C relocation-model=static: a fully
+# static, non-PIE executable with no dynamic section, no interpreter and no DT_NEEDED, which
+# ldd reports as "not a dynamic executable". TLS (for HEC) uses rustls, never OpenSSL.
+# Trade-offs of non-PIE: no ASLR for the executable image, and AppInspect's opt-in
+# aarch64_compatibility check (not part of the cloud or private tags) fails non-PIE ELF files.
+#
+# Two ways to get there, chosen before anything is built:
+#   musl (preferred, used for releases): x86_64-unknown-linux-musl, when a musl C compiler is
+#     present (musl-gcc from musl-tools, x86_64-linux-musl-gcc, or CC_x86_64_unknown_linux_musl;
+#     ring, rustls's crypto, compiles C for the target) and rustup has or can add the target.
+#   gnu (fallback, no extra packages): x86_64-unknown-linux-gnu with the same flags, linked
+#     against glibc's static libc.a (part of libc6-dev, which any C toolchain has). Caveats of
+#     a static glibc: functions that go through NSS (getaddrinfo for host names, getpwnam)
+#     dlopen glibc's shared NSS modules at run time and need the very glibc version the binary
+#     was linked with, so resolving a HEC or syslog server given by host name may fail or
+#     misbehave on another system; numeric addresses and everything else work. Fine for tests
+#     and for a package used on the build machine; release packages are built with musl.
 #
 # Environment:
 #   EVENTGEN_BIN=path    package this binary instead of building one (for testing the app
 #                        shell; a dynamic binary is then allowed, with a warning)
+#   EVENTGEN_LIBC=musl|gnu  force one of the two ways above (the default picks musl if it can)
 #   EVENTGEN_SKIP_SPEC=1 if `<binary> spec` fails, ship a placeholder eventgen.conf.spec and
 #                        skip the `--scheme` smoke test (only for binaries without the CLI)
 #   DIST_DIR=dir         where to write the .spl (default: dist)
+#   CARGO_TARGET_DIR and cargo's other settings are honoured: cargo says where it builds.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 app_id=SA-Eventgen
 scheme=modinput_eventgen
-target=x86_64-unknown-linux-musl
 dist=${DIST_DIR:-dist}
 
 die() { echo "package.sh: ERROR $*" >&2; exit 1; }
@@ -48,6 +56,50 @@ version=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
 n=$(grep -cE "^version *= *${version//./\\.} *$" default/app.conf || true)
 [ "$n" = 2 ] || die "default/app.conf must say 'version = $version' in [launcher] and [id]"
 
+# Prerequisites first, so that a missing tool is reported in a second, not after a build.
+need() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH (needed to $why)"
+  done
+}
+why="assemble the package" need tar gzip find sed mktemp
+[ -n "${EVENTGEN_BIN:-}" ] || why="build the binary" need cargo rustup file ldd
+
+# musl needs its C compiler and the rust target; gnu needs a C compiler with a static libc.
+musl_cc() {
+  [ -n "${CC_x86_64_unknown_linux_musl:-}" ] || command -v x86_64-linux-musl-gcc >/dev/null 2>&1 \
+    || command -v musl-gcc >/dev/null 2>&1
+}
+musl_target() {
+  rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
+    || rustup target add x86_64-unknown-linux-musl >&2
+}
+gnu_static() {
+  command -v cc >/dev/null 2>&1 || return 1
+  libc_a=$(cc -print-file-name=libc.a 2>/dev/null) && [ -f "$libc_a" ]
+}
+pick_libc() {
+  case "${EVENTGEN_LIBC:-}" in
+    musl)
+      musl_cc || die "EVENTGEN_LIBC=musl: no musl C compiler (apt-get install musl-tools, or set CC_x86_64_unknown_linux_musl)"
+      musl_target || die "EVENTGEN_LIBC=musl: rustup cannot add x86_64-unknown-linux-musl"
+      echo musl ;;
+    gnu)
+      gnu_static || die "EVENTGEN_LIBC=gnu: no C compiler with a static libc.a (install libc6-dev)"
+      echo gnu ;;
+    "")
+      if musl_cc && musl_target; then
+        echo musl
+      elif gnu_static; then
+        note "no musl C compiler (musl-gcc): building a static binary with glibc instead (see the caveats at the top of package.sh; release packages use musl)"
+        echo gnu
+      else
+        die "cannot build a static binary: install musl-tools (musl-gcc), or a C compiler with glibc's static libc.a (libc6-dev)"
+      fi ;;
+    *) die "EVENTGEN_LIBC must be musl or gnu, not '$EVENTGEN_LIBC'" ;;
+  esac
+}
+
 if [ -n "${EVENTGEN_BIN:-}" ]; then
   bin=$EVENTGEN_BIN
   [ -x "$bin" ] || die "EVENTGEN_BIN=$bin is not an executable file"
@@ -55,16 +107,18 @@ if [ -n "${EVENTGEN_BIN:-}" ]; then
     note "WARN $bin is dynamically linked; fine for testing the app shell, not for release"
   fi
 else
-  rustup target list --installed | grep -qx "$target" || rustup target add "$target" \
-    || die "cannot add the rust target $target (see the comment at the top of package.sh)"
-  # ring (rustls's crypto) compiles C for the target, so it needs a musl C compiler.
-  command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || command -v musl-gcc >/dev/null 2>&1 \
-    || [ -n "${CC_x86_64_unknown_linux_musl:-}" ] \
-    || die "no musl C compiler for ring: apt-get install musl-tools (or set CC_x86_64_unknown_linux_musl)"
-  CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
-  CARGO_PROFILE_RELEASE_STRIP=symbols \
+  libc=$(pick_libc)
+  target=x86_64-unknown-linux-$libc
+  # Where cargo builds (CARGO_TARGET_DIR, .cargo/config.toml's build.target-dir, or ./target).
+  meta=$(cargo metadata --format-version 1 --no-deps) || die "cargo metadata failed"
+  target_dir=$(printf '%s' "$meta" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+  [ -n "$target_dir" ] || die "cargo metadata did not say where the target folder is"
+  note "building a static $target binary in $target_dir (the first build takes minutes)"
+  flags="-C target-feature=+crt-static -C relocation-model=static"
+  env "CARGO_TARGET_X86_64_UNKNOWN_LINUX_${libc^^}_RUSTFLAGS=$flags" \
+    CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked --target "$target" --bin eventgen
-  bin=target/$target/release/eventgen
+  bin=$target_dir/$target/release/eventgen
   info=$(file -b "$bin")
   case "$info" in
     *ELF\ 64-bit*x86-64*statically\ linked*) ;;

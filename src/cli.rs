@@ -9,32 +9,23 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use crate::log::{self, Level};
 use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, Overrides, Plan};
 use crate::problem::Problem;
+use crate::progress::{ProgressOptions, STATS_EVERY};
 use crate::timing::clock::Clock;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RUNTIME: u8 = 1;
 pub const EXIT_CONFIG: u8 = 2;
 
-const HELP: &str = "\
-eventgen: Splunk Eventgen compatible event generator
-
-USAGE:
-    eventgen generate [CONF] [OPTIONS]   generate events
-    eventgen check [CONF] [--strict]     check a configuration without generating
-                                         (--strict: warnings count as errors, exit 2)
-    eventgen spec                        print README/eventgen.conf.spec
-    eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
-
-CONF is an eventgen.conf file, or an app folder (its default/ then local/ eventgen.conf,
-samples in its samples/ folder), or the name of an app under $SPLUNK_HOME/etc/apps.
-Without CONF the app shipped with this program is used, with its demo sample enabled.
-
-GENERATE OPTIONS:
+/// The options of `generate`, shared by `eventgen --help` and `eventgen generate --help`.
+macro_rules! generate_options {
+    () => {
+        "\
     -s, --sample NAME      run only the stanza or sample file named NAME
     -c, --count N          events per interval for every sample (-1 or 0: the whole sample)
     -i, --interval SECS    seconds between intervals for every sample
@@ -49,13 +40,97 @@ GENERATE OPTIONS:
                            seconds) that never sleeps: intervals follow at once, timestamps
                            are what they would have been. With --seed, output is identical
                            run after run.
-        --state-dir DIR    keep integerid/seqfile counters here across runs
+        --state-dir DIR    keep integerid/seqfile counters and replay positions here
         --strict           treat warnings as errors (exit 2), for linting an app in CI
-    -v, --verbose          print the plan and a summary to stderr
+    -v, --verbose          print the plan, a stats line every 10 s and a summary to stderr
+        --stats SECS       with -v, the seconds between stats lines (0: none)
     -h, --help             this text
-    -V, --version          the version
+"
+    };
+}
 
+/// What `generate` shows while it runs, said once in both help texts.
+macro_rules! progress_note {
+    () => {
+        "\
+While it runs, a progress bar on stderr shows the time reached, events, rate and, when the
+run has an end, percent and ETA; only when stderr is a terminal, never on stdout.
+"
+    };
+}
+
+const HELP: &str = concat!(
+    "\
+eventgen: Splunk Eventgen compatible event generator
+
+USAGE:
+    eventgen generate [CONF] [OPTIONS]   generate events
+    eventgen check [CONF] [--chart] [--strict]
+                                         check a configuration without generating
+                                         (--strict: warnings count as errors, exit 2)
+    eventgen spec                        print README/eventgen.conf.spec
+    eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
+    eventgen COMMAND --help              help on one command
+
+CONF is an eventgen.conf file, or an app folder (its default/ then local/ eventgen.conf,
+samples in its samples/ folder), or the name of an app under $SPLUNK_HOME/etc/apps.
+Without CONF the app shipped with this program is used, with its demo sample enabled.
+
+GENERATE OPTIONS:
+",
+    generate_options!(),
+    "    -V, --version          the version
+
+",
+    progress_note!(),
+    "
 EXIT CODES: 0 success, 1 runtime failure, 2 configuration errors.
+"
+);
+
+const GENERATE_HELP: &str = concat!(
+    "\
+eventgen generate: generate events from a configuration
+
+USAGE:
+    eventgen generate [CONF] [OPTIONS]
+
+CONF is an eventgen.conf file, or an app folder (its default/ then local/ eventgen.conf,
+samples in its samples/ folder), or the name of an app under $SPLUNK_HOME/etc/apps.
+Without CONF the app shipped with this program is used, with its demo sample enabled.
+The flags override every sample's settings.
+
+OPTIONS:
+",
+    generate_options!(),
+    "
+",
+    progress_note!(),
+    "
+EXIT CODES: 0 success, 1 an output failed, 2 configuration errors (the valid samples still
+run).
+"
+);
+
+const CHECK_HELP: &str = "\
+eventgen check: check a configuration without generating anything
+
+USAGE:
+    eventgen check [CONF] [--chart] [--strict] [--now TIME] [-s NAME] [-c N] [-i SECS]
+
+Prints one line per sample to stdout and every problem to stderr with its location
+(ERROR file:line: [stanza] key: message), then a count of samples, errors and warnings.
+CONF is read as by `eventgen generate`, and the same overriding flags apply.
+
+OPTIONS:
+        --chart            also draw, per sample, the events per hour over a day and a week
+                           that its count, interval and rate tables (hourOfDayRate,
+                           dayOfWeekRate, minuteOfHourRate, randomizeCount, perDayVolume, ...)
+                           will produce, starting at the day of --now (default: today)
+        --strict           treat warnings as errors (exit 2), for linting an app in CI
+    -h, --help             this text
+
+EXIT CODES: 0 no errors, 2 configuration errors.
 ";
 
 /// Flags of `generate` and `check`.
@@ -65,6 +140,11 @@ pub struct GenerateArgs {
     pub overrides: Overrides,
     pub now: Option<String>,
     pub verbose: bool,
+    /// Seconds between `-v` stats lines (`--stats`), 0 for none.
+    pub stats_every: Option<u64>,
+    /// `check --chart`.
+    pub chart: bool,
+    pub help: bool,
     /// Warnings count as errors (`check --strict`, for linting an app in CI).
     pub strict: bool,
 }
@@ -145,6 +225,15 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?))
             }
             Short('v') | Long("verbose") => g.verbose = true,
+            Long("stats") => {
+                let n = number(value(args, "--stats")?, "--stats")?;
+                if n < 0 {
+                    return Err("--stats must be >= 0".into());
+                }
+                g.stats_every = Some(n as u64);
+            }
+            Long("chart") => g.chart = true,
+            Short('h') | Long("help") => g.help = true,
             Long("strict") => g.strict = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
@@ -332,6 +421,17 @@ fn cmd_check(mut g: GenerateArgs) -> u8 {
     for line in plan_lines(&plan) {
         let _ = writeln!(out, "{line}");
     }
+    if g.chart {
+        let start = match g.now.as_deref().map(parse_now) {
+            None => chrono::Utc::now().timestamp_micros(),
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                log::error(&e.to_string());
+                return EXIT_CONFIG;
+            }
+        };
+        let _ = write!(out, "\n{}", crate::chart::render(&plan, start));
+    }
     let errors = problems.iter().filter(|p| p.is_error()).count();
     let warnings = problems.len() - errors;
     let _ = writeln!(
@@ -375,9 +475,21 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
         clock,
         stop,
         modinput_stream: true,
+        progress: ProgressOptions {
+            bar: std::io::stderr().is_terminal(),
+            stats_every: match g.stats_every {
+                _ if !g.verbose => None,
+                Some(0) => None,
+                Some(n) => Some(Duration::from_secs(n)),
+                None => Some(STATS_EVERY),
+            },
+        },
     };
     match pipeline::run(plan, opts) {
         Ok(r) => {
+            for (name, events, bytes) in &r.per_sample {
+                log::info(&format!("sample {name}: {events} events, {bytes} bytes"));
+            }
             let secs = r.elapsed.as_secs_f64().max(1e-9);
             log::info(&format!(
                 "generated {} events ({:.1} MB) in {:.3}s: {:.0} events/s, {:.1} MB/s",
@@ -416,10 +528,19 @@ pub fn run(args: Vec<OsString>) -> u8 {
         "generate" | "check" => {
             let _ = parser.next();
             match parse_generate(&mut parser) {
+                Ok(g) if g.help => {
+                    let text = if first == "generate" {
+                        GENERATE_HELP
+                    } else {
+                        CHECK_HELP
+                    };
+                    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                    EXIT_OK
+                }
                 Ok(g) if first == "generate" => cmd_generate(g),
                 Ok(g) => cmd_check(g),
                 Err(e) => {
-                    log::error(&format!("{e} (see eventgen --help)"));
+                    log::error(&format!("{e} (see eventgen {first} --help)"));
                     EXIT_CONFIG
                 }
             }

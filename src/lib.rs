@@ -5,6 +5,7 @@
 //! generator workers and one output reducer thread.
 #![deny(clippy::print_stdout)]
 
+pub mod chart;
 pub mod cli;
 pub mod conf;
 pub mod generate;
@@ -14,6 +15,7 @@ pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod problem;
+pub mod progress;
 pub mod rng;
 pub mod stats;
 pub mod timing;

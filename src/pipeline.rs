@@ -21,6 +21,7 @@ use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
 use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
+use crate::progress::{Progress, ProgressOptions};
 use crate::rng::Rng;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
@@ -80,6 +81,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Wrap modinput output in `<stream>`...`</stream>`.
     pub modinput_stream: bool,
+    /// The progress bar and stats lines on stderr.
+    pub progress: ProgressOptions,
 }
 
 /// What a run did.
@@ -93,6 +96,8 @@ pub struct RunReport {
     pub broken_pipe: bool,
     /// Per output, in plan order.
     pub outputs: Vec<OutputReport>,
+    /// `(sample name, events, bytes of event text)` per sample, in plan order.
+    pub per_sample: Vec<(String, u64, u64)>,
 }
 
 impl RunReport {
@@ -163,7 +168,7 @@ fn open_sink(
         }
         OutputSpec::Stdout => Box::new(StdoutSink::stdout()?),
         OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
-        OutputSpec::Modinput => Box::new(StdoutSink::stdout()?),
+        OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput_events()?),
         OutputSpec::Devnull => Box::new(DevnullSink::new()),
         OutputSpec::File {
             path,
@@ -353,6 +358,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
             )
         })?;
 
+    let progress = Progress::start(opts.progress, stats.clone());
     let resume = replay_positions(&plan);
     let queue = JobQueue {
         tx: job_tx,
@@ -370,6 +376,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         errors: 1,
         ..Reduced::default()
     });
+    progress.finish();
     done.store(true, Ordering::Relaxed);
     let _ = watcher.join();
     for s in &reduced.summaries {
@@ -390,6 +397,12 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         output_errors: reduced.errors,
         broken_pipe: reduced.broken,
         outputs: reduced.outputs,
+        per_sample: plan
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), stats.events(i), stats.bytes(i)))
+            .collect(),
     })
 }
 
@@ -713,6 +726,14 @@ fn schedule(
             }
         })
         .collect();
+    stats.set_span(
+        states
+            .iter()
+            .map(|st| st.backfill_from.unwrap_or(st.next))
+            .min()
+            .unwrap_or(t0),
+        run_end(plan, &states, t0),
+    );
     let mut heap: BinaryHeap<Reverse<(Micros, usize)>> = states
         .iter()
         .enumerate()
@@ -733,6 +754,7 @@ fn schedule(
             break;
         }
         if let Some(rp) = &s.replay {
+            stats.set_position(deadline);
             // On the virtual clock nothing waits: a job may take the events that come before
             // the next firing of any other sample (and before `end`), which keeps the order
             // of the output and spares a job per event.
@@ -791,6 +813,7 @@ fn schedule(
                 ) {
                     return positions(&states);
                 }
+                stats.set_position(hi);
                 t = hi;
             }
         }
@@ -818,6 +841,7 @@ fn schedule(
         ) {
             break;
         }
+        stats.set_position(deadline);
         let st = &mut states[i];
         st.executions += 1;
         if let End::Intervals(n) = s.end
@@ -974,6 +998,38 @@ fn fire_replay(
 }
 
 /// Events (or cycles) of one firing of a sample, live or backfill.
+/// The event time at which the whole run ends, for the progress display: the latest end of
+/// any sample, or, if one runs forever, the end of the backfill (now); `None` if neither.
+fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
+    let ends: Option<Vec<Micros>> = plan
+        .samples
+        .iter()
+        .zip(states)
+        .map(|(s, st)| {
+            let step = if s.interval > 0 {
+                s.interval
+            } else {
+                MICROS_PER_SEC
+            };
+            match &s.end {
+                _ if st.done => Some(st.next),
+                End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
+                End::Intervals(n) if s.replay.is_none() => {
+                    Some(st.next + (*n as i64 - 1).max(0) * step)
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    match ends {
+        Some(ends) => ends.into_iter().max(),
+        None => states
+            .iter()
+            .any(|st| st.backfill_from.is_some())
+            .then_some(t0),
+    }
+}
+
 fn firing_count(
     s: &SamplePlan,
     wall: &chrono::DateTime<chrono::FixedOffset>,
@@ -983,17 +1039,22 @@ fn firing_count(
     st: &mut SampleState,
     step: Micros,
 ) -> u64 {
+    fixed_count(s).unwrap_or_else(|| rated(s, base_count(s), wall, rng, stats, i, st, step))
+}
+
+/// The events of every firing, for generators whose count the rates do not change.
+pub(crate) fn fixed_count(s: &SamplePlan) -> Option<u64> {
     match &s.generator {
         // Cycles: -1 and 0 mean one.
-        Generator::Counter(_) | Generator::Jinja(..) => s.count.max(1),
+        Generator::Counter(_) | Generator::Jinja(..) => Some(s.count.max(1)),
         // Eventgen's windbag turns -1 into 60 events.
-        Generator::Windbag if s.count == 0 => 60,
-        Generator::Windbag => s.count,
-        _ => rated(s, base_count(s), wall, rng, stats, i, st, step),
+        Generator::Windbag if s.count == 0 => Some(60),
+        Generator::Windbag => Some(s.count),
+        _ => None,
     }
 }
 
-fn base_count(s: &SamplePlan) -> u64 {
+pub(crate) fn base_count(s: &SamplePlan) -> u64 {
     if s.count == 0 {
         s.events.len() as u64
     } else {
@@ -1029,7 +1090,7 @@ fn rated(
     s.rates.rated_count(base, wall, rng)
 }
 
-fn template_average(s: &SamplePlan) -> f64 {
+pub(crate) fn template_average(s: &SamplePlan) -> f64 {
     if s.events.is_empty() {
         return 1.0;
     }

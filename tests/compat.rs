@@ -1,6 +1,7 @@
-//! Eventgen 7.2.1's own configuration corpus (`../shared/eventgen-corpus`, or `EVENTGEN_CORPUS`)
-//! run through the real binary: every config gets `eventgen check` and, unless its row says it is
-//! unsupported, `eventgen generate` on a virtual clock. Each config is copied to a temporary file
+//! Eventgen 7.2.1's own configuration corpus (`EVENTGEN_CORPUS`, else `../shared/eventgen-corpus`;
+//! the test prints a SKIP line when neither exists), run through the real binary: every config
+//! gets `eventgen check` and, unless its row says it is unsupported, `eventgen generate` on a
+//! virtual clock. Each config is copied to a temporary file
 //! with absolute `sampleDir`s and its outputs pointed at temporary files or loopback receivers;
 //! the working directory is the corpus root, as Eventgen resolves replacement files against it.
 //! The table below mirrors `docs/compatibility.md`; the test lists every row that misbehaves.
@@ -729,6 +730,8 @@ fn breaker9(o: &Outcome) -> Result<(), String> {
     breaker(o, 9)
 }
 
+/// `EVENTGEN_CORPUS`, else `eventgen-corpus` in a `shared` folder beside the repository (as
+/// CI lays it out).
 fn corpus() -> PathBuf {
     match std::env::var_os("EVENTGEN_CORPUS") {
         Some(p) => PathBuf::from(p),
@@ -1018,11 +1021,19 @@ fn run_row(root: &Path, row: &Row) -> Result<(), String> {
 #[test]
 fn eventgen_corpus_runs_as_documented() {
     let root = corpus();
-    assert!(
-        root.is_dir(),
-        "the Eventgen corpus is not at {} (set EVENTGEN_CORPUS to the eventgen-corpus folder)",
-        root.display()
-    );
+    if !root.is_dir() {
+        // Asked for by name, it must be there; only the default location may be absent.
+        assert!(
+            std::env::var_os("EVENTGEN_CORPUS").is_none(),
+            "EVENTGEN_CORPUS={} is not a folder",
+            root.display()
+        );
+        crate::skip::skipped(
+            "Eventgen 7.2.1's configuration corpus",
+            "not at ../shared/eventgen-corpus; set EVENTGEN_CORPUS to its folder",
+        );
+        return;
+    }
     let root = root.canonicalize().unwrap();
     // every config in the corpus has a row
     let mut confs = Vec::new();

@@ -1,18 +1,16 @@
 //! `outputMode = httpevent` through the real binary: `eventgen generate` on a temporary app
-//! pushing to Tenzir's independent HEC server (/work/shared/tools/hec-receiver) and to our
-//! scripted test server. Every test counts what arrived against what the same seed writes to
-//! stdout: nothing lost, nothing doubled, metadata intact. `EVENTGEN_SKIP_TENZIR=1` skips the
-//! tests that need Tenzir; they run one at a time (each receiver is a 120 MB process).
+//! pushing to Tenzir's independent HEC server (`support/tenzir.rs`) and to our scripted test
+//! server. Every test counts what arrived against what the same seed writes to stdout: nothing
+//! lost, nothing doubled, metadata intact.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::hec_server::{Action, HecServer};
 use crate::support::*;
+use crate::tenzir::{Tenzir, raw_lines};
 
 const TOKEN: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 const WRONG_TOKEN: &str = "ffffffff-0000-1111-2222-333333333333";
@@ -32,16 +30,6 @@ gamma \u{fc}n\u{ef}c\u{f6}d\u{e9} \u{2603} value=3
 delta <xml attr='x'> & value=4
 epsilon {\"json\":[1,2]} value=5
 ";
-
-static ONE_TENZIR: Mutex<()> = Mutex::new(());
-
-fn skip_tenzir() -> bool {
-    if std::env::var("EVENTGEN_SKIP_TENZIR").as_deref() == Ok("1") {
-        eprintln!("note: EVENTGEN_SKIP_TENZIR=1, skipping this Tenzir HEC receiver test");
-        return true;
-    }
-    false
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -130,93 +118,10 @@ fn assert_meta(e: &serde_json::Value) {
 
 // ---- Tenzir ----------------------------------------------------------------------------------
 
-fn receiver_tool() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|b| b.join("shared/tools/hec-receiver"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("/work/shared/tools/hec-receiver"))
-}
-
-/// Tenzir's `accept_splunk` on a free port, writing what it accepts to an NDJSON file.
-struct Tenzir {
-    child: Child,
-    port: u16,
-    out: PathBuf,
-    _dir: TempDir,
-}
-
-impl Tenzir {
-    fn start() -> Tenzir {
-        let port = free_port();
-        let dir = TempDir::new("tenzir");
-        let out = dir.path().join("events.ndjson");
-        let child = Command::new(receiver_tool())
-            .args([&port.to_string(), TOKEN, &out.display().to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start hec-receiver");
-        let mut t = Tenzir {
-            child,
-            port,
-            out,
-            _dir: dir,
-        };
-        // Ready in 1-2 s once installed; the first run may install Tenzir (minutes).
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = t.child.try_wait() {
-                panic!("hec-receiver exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "hec-receiver never listened");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        t
-    }
-
-    fn lines(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    /// Polls (bounded) until `count` of the written lines reaches `n`, then waits a little
-    /// longer so that extra events would show.
-    fn wait_for(
-        &self,
-        n: usize,
-        count: impl Fn(&[serde_json::Value]) -> usize,
-    ) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while count(&self.lines()) < n && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        self.lines()
-    }
-}
-
-impl Drop for Tenzir {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs the app (with `extra` stanza lines) into a fresh Tenzir receiver over /event and
 /// checks every event arrived once with its metadata and time. Returns eventgen's stderr.
 fn tenzir_event_run(tag: &str, extra: &str) -> Option<String> {
-    if skip_tenzir() {
-        return None;
-    }
-    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
-    let t = Tenzir::start();
+    let t = Tenzir::start(TOKEN, "")?;
     let a = app(tag, &[t.port], TOKEN, extra);
     let want = expected(&a);
     let o = run_hec(&a);
@@ -266,11 +171,9 @@ fn requests_sent(stderr: &str) -> usize {
 
 #[test]
 fn tenzir_raw_endpoint() {
-    if skip_tenzir() {
+    let Some(t) = Tenzir::start(TOKEN, "") else {
         return;
-    }
-    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
-    let t = Tenzir::start();
+    };
     let a = app(
         "hec-e2e-raw",
         &[t.port],
@@ -284,20 +187,6 @@ fn tenzir_raw_endpoint() {
         requests_sent(&stderr(&o)) > 1,
         "2000-byte limit: several requests"
     );
-    // Tenzir keeps each /raw body as one event, base64 in "raw".
-    let raw_lines = |lines: &[serde_json::Value]| -> Vec<String> {
-        lines
-            .iter()
-            .flat_map(|l| {
-                let body = base64_decode(l["raw"].as_str().unwrap_or_default());
-                String::from_utf8(body)
-                    .unwrap()
-                    .lines()
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
     let lines = t.wait_for(want.len(), |l| raw_lines(l).len());
     for l in &lines {
         assert_meta(l);
@@ -309,38 +198,14 @@ fn tenzir_raw_endpoint() {
 
 #[test]
 fn tenzir_wrong_token_exits_non_zero() {
-    if skip_tenzir() {
+    let Some(t) = Tenzir::start(TOKEN, "") else {
         return;
-    }
-    let _one = ONE_TENZIR.lock().unwrap_or_else(|p| p.into_inner());
-    let t = Tenzir::start();
+    };
     let a = app("hec-e2e-tz-token", &[t.port], WRONG_TOKEN, "");
     let started = Instant::now();
     let o = run_hec(&a);
     assert_wrong_token(&o, t.port, started.elapsed());
     assert!(t.lines().is_empty(), "nothing accepted");
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    };
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for v in s.bytes().filter_map(val) {
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 // ---- our scripted server -----------------------------------------------------------------------

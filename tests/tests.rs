@@ -5,7 +5,11 @@
 /// The scripted HEC server, shared by `compat` and `hec_e2e` (also used by the `hec_sink` binary).
 #[path = "support/hec_server.rs"]
 mod hec_server;
+#[path = "support/skip.rs"]
+mod skip;
 mod support;
+#[path = "support/tenzir.rs"]
+mod tenzir;
 
 mod app_modinput;
 mod app_package;
@@ -18,6 +22,7 @@ mod golden;
 mod hec_e2e;
 mod layering;
 mod outputs;
+mod progress;
 mod properties;
 mod real_apps;
 mod reliability;

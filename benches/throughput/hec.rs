@@ -4,7 +4,7 @@
 //! - `mini`: a minimal HTTP server inside this process (std::net, a thread per connection,
 //!   keep-alive, Content-Length bodies read and thrown away, gzip or not) that answers
 //!   `{"text":"Success","code":0}` at once. It costs almost nothing, so it shows our ceiling.
-//! - `tenzir`: Tenzir's `accept_splunk` (/work/shared/tools/hec-receiver), a real, independent
+//! - `tenzir`: Tenzir's `accept_splunk` (`tests/tools/tenzir-hec`), a real, independent
 //!   HEC server that parses every event and writes it to an NDJSON file. Beside each row: its
 //!   own CPU use (utime + stime from `/proc/<pid>/stat`) over the run, as a percentage of that
 //!   run's wall time, next to eventgen's.
@@ -87,10 +87,7 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
          case 3's sample and tokens (~93-byte events), httpeventMaxPayloadSize = {MAX_PAYLOAD}):"
     )?;
     if tenzir.is_none() {
-        writeln!(
-            out,
-            "  note: Tenzir rows skipped (EVENTGEN_SKIP_TENZIR=1 or no shared/tools/hec-receiver)"
-        )?;
+        writeln!(out, "  note: Tenzir rows skipped (EVENTGEN_SKIP_TENZIR=1)")?;
     }
     writeln!(
         out,
@@ -134,7 +131,7 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
         let m = match target {
             Target::Mini => run_mini(bin, &conf, events, generators, hz)?,
             Target::Tenzir => {
-                let tool = tenzir.as_deref().ok_or("no hec-receiver")?;
+                let tool = tenzir.as_deref().ok_or("no Tenzir receiver")?;
                 // Tenzir takes ~0.1 M events/s at best: fewer events keep the run short, and
                 // a receiver that falls behind on a loaded machine is a row, not the end.
                 match run_tenzir(bin, tool, dir, &conf, events.min(TENZIR_EVENTS), hz) {
@@ -384,15 +381,13 @@ fn count_lines(path: &Path) -> io::Result<u64> {
     }
 }
 
-/// The Tenzir receiver script, unless `EVENTGEN_SKIP_TENZIR=1` or it cannot be found.
+/// The Tenzir receiver script (it installs Tenzir on first use), unless
+/// `EVENTGEN_SKIP_TENZIR=1`.
 fn tenzir_tool() -> Option<PathBuf> {
     if std::env::var("EVENTGEN_SKIP_TENZIR").as_deref() == Ok("1") {
         return None;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|b| b.join("shared/tools/hec-receiver"))
-        .find(|p| p.exists())
+    Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/tenzir-hec"))
 }
 
 /// One Tenzir receiver on a free port; killed, and its file removed, on drop.
@@ -407,7 +402,7 @@ impl Tenzir {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let out = dir.join(format!("tenzir-{port}.ndjson"));
         let child = Command::new(tool)
-            .args([&port.to_string(), TOKEN, &out.display().to_string()])
+            .args(["run", &port.to_string(), TOKEN, &out.display().to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -417,10 +412,10 @@ impl Tenzir {
         let deadline = Instant::now() + Duration::from_secs(300);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = t.child.try_wait()? {
-                return Err(format!("hec-receiver exited: {status}").into());
+                return Err(format!("tenzir-hec exited: {status}").into());
             }
             if Instant::now() > deadline {
-                return Err("hec-receiver did not listen within 300 s".into());
+                return Err("tenzir-hec did not listen within 300 s".into());
             }
             thread::sleep(Duration::from_millis(50));
         }

@@ -384,23 +384,37 @@ fn python_datetime(t: Micros, tz: Tz) -> String {
 mod tests {
     use super::*;
     use chrono::FixedOffset;
+    use std::io::Write;
 
     const UTC: Tz = Tz::Fixed(match FixedOffset::east_opt(0) {
         Some(o) => o,
         None => panic!(),
     });
 
-    /// Eventgen's own configs and templates (see /work/shared/eventgen-corpus/README.md).
+    /// Eventgen's own configs and templates: `EVENTGEN_CORPUS`, else `eventgen-corpus` in a
+    /// `shared` folder beside the repository. `None`, after a SKIP line, when neither exists.
     fn corpus() -> Option<PathBuf> {
-        let dir = std::env::var_os("EVENTGEN_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/work/shared/eventgen-corpus"));
+        let named = std::env::var_os("EVENTGEN_CORPUS").map(PathBuf::from);
+        let dir = named.clone().unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eventgen-corpus")
+        });
         if dir.is_dir() {
-            Some(dir)
-        } else {
-            eprintln!("skipping: Eventgen corpus not found at {}", dir.display());
-            None
+            return Some(dir);
         }
+        assert!(
+            named.is_none(),
+            "EVENTGEN_CORPUS={} is not a folder",
+            dir.display()
+        );
+        // Straight to stderr: libtest hides what the print macros write in passing tests.
+        let thread = std::thread::current();
+        let line = format!(
+            "SKIP {}: needs Eventgen 7.2.1's configuration corpus (not at \
+             ../shared/eventgen-corpus; set EVENTGEN_CORPUS to its folder)\n",
+            thread.name().unwrap_or("test")
+        );
+        let _ = std::io::stderr().write_all(line.as_bytes());
+        None
     }
 
     /// A scratch template directory, removed on drop.

@@ -238,6 +238,7 @@ pub fn run() -> u8 {
         clock: Clock::Real,
         stop,
         modinput_stream: true,
+        progress: Default::default(),
     };
     match pipeline::run(plan, opts) {
         Ok(r) => {

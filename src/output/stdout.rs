@@ -45,6 +45,8 @@ pub struct StdoutSink<W: Write + Send = File> {
     out: W,
     buf: Vec<u8>,
     wrapper: Wrapper,
+    /// The output's name in the summary: `stdout`, or `modinput` when splunkd reads it.
+    label: &'static str,
     events: u64,
     bytes: u64,
 }
@@ -60,6 +62,15 @@ impl StdoutSink<File> {
     pub fn stdout_modinput() -> io::Result<Self> {
         Ok(Self::modinput(stdout_file()?))
     }
+
+    /// `outputMode = modinput` from the command line: the XML events without the wrapper,
+    /// named `modinput` in the summary.
+    pub fn stdout_modinput_events() -> io::Result<Self> {
+        Ok(StdoutSink {
+            label: "modinput",
+            ..Self::new(stdout_file()?)
+        })
+    }
 }
 
 impl<W: Write + Send> StdoutSink<W> {
@@ -69,6 +80,7 @@ impl<W: Write + Send> StdoutSink<W> {
             out,
             buf: Vec::with_capacity(STDOUT_BUFFER_BYTES),
             wrapper: Wrapper::None,
+            label: "stdout",
             events: 0,
             bytes: 0,
         }
@@ -79,6 +91,7 @@ impl<W: Write + Send> StdoutSink<W> {
     pub fn modinput(out: W) -> Self {
         StdoutSink {
             wrapper: Wrapper::Pending,
+            label: "modinput",
             ..Self::new(out)
         }
     }
@@ -136,8 +149,8 @@ impl<W: Write + Send> Sink for StdoutSink<W> {
         }
         self.flush()?;
         Ok(Some(format!(
-            "stdout: {} events, {} bytes",
-            self.events, self.bytes
+            "{}: {} events, {} bytes",
+            self.label, self.events, self.bytes
         )))
     }
 }
@@ -157,6 +170,7 @@ fn stdout_file() -> io::Result<File> {
 }
 
 /// `outputMode = devnull`: counts what it is given and writes nothing (no system calls).
+/// Workers encode nothing for it, so the bytes counted are the events' text.
 #[derive(Debug, Default)]
 pub struct DevnullSink {
     events: u64,
@@ -168,7 +182,7 @@ impl DevnullSink {
         Self::default()
     }
 
-    /// Events and encoded bytes received so far.
+    /// Events and bytes of event text received so far.
     pub fn counts(&self) -> (u64, u64) {
         (self.events, self.bytes)
     }
@@ -177,7 +191,7 @@ impl DevnullSink {
 impl Sink for DevnullSink {
     fn write(&mut self, batch: &Batch) -> io::Result<()> {
         self.events += batch.len() as u64;
-        self.bytes += batch.bytes.len() as u64;
+        self.bytes += batch.raw_bytes;
         Ok(())
     }
 
@@ -187,7 +201,7 @@ impl Sink for DevnullSink {
 
     fn finish(&mut self, _deadline: Instant) -> io::Result<Option<String>> {
         Ok(Some(format!(
-            "devnull: {} events, {} bytes discarded",
+            "devnull: {} events, {} bytes of event text discarded",
             self.events, self.bytes
         )))
     }
@@ -328,15 +342,21 @@ mod tests {
     }
 
     #[test]
-    fn devnull_counts() {
+    fn devnull_counts_the_event_text_it_was_not_given() {
+        // What workers hand devnull: no encoded bytes, only event ends and the text's size.
+        let discarded = |texts: &[&str]| Batch {
+            ends: vec![0; texts.len()],
+            raw_bytes: texts.iter().map(|t| t.len() as u64).sum(),
+            ..Batch::default()
+        };
         let mut sink = DevnullSink::new();
-        sink.write(&batch(&["a\n", "bc\n"])).unwrap();
-        sink.write(&batch(&["d\n"])).unwrap();
+        sink.write(&discarded(&["a\n", "bc\n"])).unwrap();
+        sink.write(&discarded(&["d\n"])).unwrap();
         sink.flush().unwrap();
         assert_eq!(sink.counts(), (3, 7));
         assert_eq!(
             sink.finish(deadline()).unwrap().as_deref(),
-            Some("devnull: 3 events, 7 bytes discarded")
+            Some("devnull: 3 events, 7 bytes of event text discarded")
         );
     }
 
