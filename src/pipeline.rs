@@ -16,6 +16,7 @@ use crate::generate::{Job, SharedCounters, Worker};
 use crate::output::file::FileSink;
 use crate::output::hec::{HecSink, Shutdown};
 use crate::output::net::{DatagramSink, TcpSink};
+use crate::output::splunkstream::SplunkStreamSink;
 use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
@@ -78,6 +79,11 @@ fn open_sink(
     Ok(match spec {
         OutputSpec::Hec { config, .. } => {
             let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
+        OutputSpec::SplunkStream(config) => {
+            let sink = SplunkStreamSink::new(config.clone()).map_err(io::Error::other)?;
             shutdowns.push(sink.shutdown_handle());
             Box::new(sink)
         }

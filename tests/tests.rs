@@ -5,6 +5,12 @@
 /// The scripted HEC server, shared by `compat` and `hec_e2e` (also used by the `hec_sink` binary).
 #[path = "support/hec_server.rs"]
 mod hec_server;
+/// A loopback HTTP proxy (CONNECT and forward), for `hec_e2e`.
+#[path = "support/proxy.rs"]
+mod proxy;
+/// The scripted splunkd, shared by `compat` and `splunkstream`.
+#[path = "support/splunkd_server.rs"]
+mod splunkd_server;
 mod support;
 
 mod app_modinput;
@@ -19,6 +25,7 @@ mod layering;
 mod outputs;
 mod replay;
 mod samples;
+mod splunkstream;
 mod timing;
 mod tokens;
 mod volume;

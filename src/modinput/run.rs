@@ -13,6 +13,7 @@ use super::input::parse_input;
 use super::log::{Level, Logger, splunk_log_path};
 use super::validate::{error_xml, parse_validation, parse_verbosity, validate, validate_params};
 use super::{param, read_document};
+use crate::output::splunkstream::Splunkd;
 use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, OutputSpec, Overrides, Plan};
 use crate::problem::Problem;
@@ -113,13 +114,21 @@ pub fn validate_arguments() -> u8 {
     fail_validation(&msg)
 }
 
-/// Secrets that must never reach a log line: HEC tokens of the plan.
+/// Secrets that must never reach a log line: HEC tokens, splunkstream passwords and keys.
 fn register_secrets(plan: &Plan, log: &Logger) {
     for out in &plan.outputs {
-        if let OutputSpec::Hec { config, .. } = out {
-            for s in &config.servers {
-                log.add_secret(&s.token);
+        match out {
+            OutputSpec::Hec { config, .. } => {
+                for s in &config.servers {
+                    log.add_secret(&s.token);
+                }
             }
+            OutputSpec::SplunkStream(config) => {
+                for s in config.auth.secrets() {
+                    log.add_secret(s);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -186,9 +195,14 @@ pub fn run() -> u8 {
     let sources = app_sources(&home);
     let state_dir =
         (!input.checkpoint_dir.is_empty()).then(|| PathBuf::from(&input.checkpoint_dir));
+    let splunkd = (!input.server_uri.is_empty()).then(|| Splunkd {
+        uri: input.server_uri.clone(),
+        session_key: input.session_key.clone(),
+    });
     let overrides = Overrides {
         app_mode: true,
         state_dir,
+        splunkd,
         ..Overrides::default()
     };
     let (plan, problems) = plan::build(&sources, &overrides);

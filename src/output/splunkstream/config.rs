@@ -73,6 +73,16 @@ pub struct Splunkd {
     pub session_key: String,
 }
 
+impl Splunkd {
+    /// splunkd's usual address, before the input document says otherwise (validation).
+    pub fn local_default() -> Splunkd {
+        Splunkd {
+            uri: format!("https://127.0.0.1:{DEFAULT_PORT}"),
+            session_key: String::new(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Splunkd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Splunkd")
@@ -140,12 +150,14 @@ impl SplunkStreamConfig {
 
     /// Checks the settings of `stanza` (merged with `[global]`). With `splunkd` (inside Splunk)
     /// the server and session key come from there and the `splunk*` address keys are ignored.
+    /// Warnings (missing credentials) come with the config.
     pub fn build(
         settings: &Settings,
         stanza: &str,
         splunkd: Option<&Splunkd>,
-    ) -> Result<SplunkStreamConfig, Vec<Problem>> {
+    ) -> Result<(SplunkStreamConfig, Vec<Problem>), Vec<Problem>> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let bad = |problems: &mut Vec<Problem>, key: &str, s: Option<&Setting>, msg: String| {
             let mut p = Problem::error(msg).stanza(stanza).key(key);
             if let Some(s) = s {
@@ -213,19 +225,22 @@ impl SplunkStreamConfig {
                 .get("splunkPass")
                 .map(|s| s.value.clone())
                 .unwrap_or_default();
+            // Eventgen accepts this and fails at the first login; only inside Splunk (with
+            // keepOutputMode) it needs no credentials.
             for (key, empty) in [
                 ("splunkUser", user.is_empty()),
                 ("splunkPass", password.is_empty()),
             ] {
                 if empty {
-                    bad(
-                        &mut problems,
-                        key,
-                        settings.get(key),
-                        format!(
-                            "{key} is required for outputMode splunkstream (it logs in at /services/auth/login)"
-                        ),
-                    );
+                    let mut p = Problem::warning(format!(
+                        "{key} is not set: logging in at /services/auth/login will fail (only inside Splunk, with keepOutputMode = true, does splunkstream need no credentials)"
+                    ))
+                    .stanza(stanza)
+                    .key(key);
+                    if let Some(s) = settings.get(key) {
+                        p = p.located(&s.location);
+                    }
+                    warnings.push(p);
                 }
             }
             let servers = hosts.iter().map(|h| base_url(https, h, port)).collect();
@@ -256,8 +271,9 @@ impl SplunkStreamConfig {
             }
         }
         if problems.is_empty() {
-            Ok(cfg)
+            Ok((cfg, warnings))
         } else {
+            problems.extend(warnings);
             Err(problems)
         }
     }
@@ -344,7 +360,8 @@ mod tests {
             "s",
             None,
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(cfg.servers, ["https://localhost:8089"]);
         assert!(cfg.https && cfg.tls.verify);
         assert_eq!(format!("{:?}", cfg.auth), "Login(\"admin\")");
@@ -403,7 +420,11 @@ mod tests {
             text[0]
         );
         assert!(text.iter().any(|t| t.contains("splunkHost is required")));
-        assert!(text.iter().any(|t| t.contains("splunkUser is required")));
+        assert!(text.iter().any(|t| t.contains("splunkUser is not set")));
+        assert!(
+            !errs.last().unwrap().is_error(),
+            "the missing user is a warning"
+        );
         assert!(
             text.iter()
                 .any(|t| t.starts_with("eventgen.conf:4: [web] splunkVerifyTls:"))
@@ -417,7 +438,8 @@ mod tests {
             uri: "https://127.0.0.1:8089".into(),
             session_key: "KEY".into(),
         };
-        let cfg = SplunkStreamConfig::build(&settings(&[]), "s", Some(&d)).unwrap();
+        let (cfg, warnings) = SplunkStreamConfig::build(&settings(&[]), "s", Some(&d)).unwrap();
+        assert!(warnings.is_empty());
         assert_eq!(cfg.servers, ["https://127.0.0.1:8089"]);
         assert_eq!(cfg.auth, Auth::SessionKey("KEY".into()));
         assert!(!format!("{d:?} {cfg:?}").contains("KEY"));
