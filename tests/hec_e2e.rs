@@ -528,6 +528,9 @@ fn run_with_proxy_env(a: &App, vars: &[(&str, &str)]) -> Output {
     output_within(cmd, RUN_DEADLINE)
 }
 
+/// An app tag, a line for its stanza, its proxy environment, and whether it uses the proxy.
+type ProxyCase<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, bool);
+
 #[test]
 fn http_proxy_from_the_environment_no_proxy_and_httpevent_proxy() {
     let srv = HecServer::start(|_| Action::Accept);
@@ -535,7 +538,7 @@ fn http_proxy_from_the_environment_no_proxy_and_httpevent_proxy() {
     let url = proxy.url();
     let key_line = format!("httpeventProxy = {url}");
     // (app, stanza line, environment, goes through the proxy)
-    let cases: [(&str, &str, Vec<(&str, &str)>, bool); 4] = [
+    let cases: [ProxyCase; 4] = [
         ("proxy-env", "", vec![("HTTP_PROXY", url.as_str())], true),
         (
             "proxy-no-proxy",

@@ -306,7 +306,7 @@ pub const KEYS: &[Key] = &[
         Choice(OUTPUT_MODES),
         Some("modinput"),
         Sample,
-        "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, syslogout, tcpout, udpout.",
+        "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, splunkstream, syslogout, tcpout, udpout.",
     ),
     k(
         "keepOutputMode",

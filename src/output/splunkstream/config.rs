@@ -391,7 +391,8 @@ mod tests {
             "s",
             None,
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(
             cfg.servers,
             ["http://[::1]:18089", "http://127.0.0.1:18089"]

@@ -412,10 +412,11 @@ impl Sink for SplunkStreamSink {
             self.meta = Some(batch.meta.clone());
         }
         for ev in batch.events() {
-            if self.body.len() + ev.len() > MAX_REQUEST && self.events > 0 {
-                if let Err(e) = self.send(None) {
-                    result = Err(e);
-                }
+            if self.body.len() + ev.len() > MAX_REQUEST
+                && self.events > 0
+                && let Err(e) = self.send(None)
+            {
+                result = Err(e);
             }
             self.body.extend_from_slice(ev);
             self.events += 1;
