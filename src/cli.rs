@@ -24,7 +24,8 @@ eventgen: Splunk Eventgen compatible event generator
 
 USAGE:
     eventgen generate [CONF] [OPTIONS]   generate events
-    eventgen check [CONF]                check a configuration without generating
+    eventgen check [CONF] [--strict]     check a configuration without generating
+                                         (--strict: warnings count as errors, exit 2)
     eventgen spec                        print README/eventgen.conf.spec
     eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
 
@@ -48,6 +49,7 @@ GENERATE OPTIONS:
                            are what they would have been. With --seed, output is identical
                            run after run.
         --state-dir DIR    keep integerid/seqfile counters here across runs
+        --strict           treat warnings as errors (exit 2), for linting an app in CI
     -v, --verbose          print the plan and a summary to stderr
     -h, --help             this text
     -V, --version          the version
@@ -62,6 +64,8 @@ pub struct GenerateArgs {
     pub overrides: Overrides,
     pub now: Option<String>,
     pub verbose: bool,
+    /// Warnings count as errors (`check --strict`, for linting an app in CI).
+    pub strict: bool,
 }
 
 fn err(msg: impl Into<String>) -> String {
@@ -141,6 +145,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?))
             }
             Short('v') | Long("verbose") => g.verbose = true,
+            Long("strict") => g.strict = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
@@ -252,7 +257,12 @@ fn build_plan(g: &mut GenerateArgs) -> Result<(Plan, Vec<Problem>), u8> {
         }
     };
     g.overrides.enable_disabled = shipped;
-    let (plan, problems) = plan::build(&sources, &g.overrides);
+    let (plan, mut problems) = plan::build(&sources, &g.overrides);
+    if g.strict {
+        for p in &mut problems {
+            p.severity = crate::problem::Severity::Error;
+        }
+    }
     report(&problems);
     Ok((plan, problems))
 }
