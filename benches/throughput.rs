@@ -18,7 +18,8 @@
 //!
 //! Environment: `BENCH_SECS` (target seconds per case, default 1), `BENCH_REPEAT` (best of N
 //! runs per cell, default 1), `BENCH_RSS_SECS` (length of the real-time memory run, default
-//! 5), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_HEC=0`
+//! 5), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_BIN` (the
+//! eventgen binary to measure instead of this build's), `BENCH_HEC=0`
 //! (skip the HEC part), `BENCH_HEC_EVENTS` (events per HEC run, default 300,000),
 //! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows).
 
@@ -474,9 +475,13 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The release binary: the one cargo built for this bench, else `target/release/eventgen`,
-/// built on the spot when missing.
+/// The release binary: `BENCH_BIN` if set (to compare another build in the same session), else
+/// the one cargo built for this bench, else `target/release/eventgen`, built on the spot when
+/// missing.
 fn binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("BENCH_BIN") {
+        return Ok(PathBuf::from(p));
+    }
     let cargo_built = PathBuf::from(env!("CARGO_BIN_EXE_eventgen"));
     if cargo_built.exists() {
         return Ok(cargo_built);

@@ -32,7 +32,7 @@ macro_rules! generate_options {
     -e, --end END          stop after END intervals, or at time END (-1: never)
     -b, --backfill TIME    generate the past from TIME (e.g. -1h) before running live
         --output MODE      send every sample to MODE: stdout, devnull, file, spool, modinput,
-                           httpevent, metric_httpevent, syslogout, tcpout, udpout
+                           httpevent, metric_httpevent, splunkstream, syslogout, tcpout, udpout
         --devnull          short for --output devnull
         --generators N     generator threads (default: generatorWorkers, 1)
         --seed N           make every random choice reproducible
@@ -194,6 +194,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                     "modinput",
                     "httpevent",
                     "metric_httpevent",
+                    "splunkstream",
                     "syslogout",
                     "tcpout",
                     "udpout",
@@ -201,7 +202,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 .contains(&m.as_str())
                 {
                     return Err(format!(
-                        "--output expects stdout, devnull, file, spool, modinput, httpevent, metric_httpevent, syslogout, tcpout or udpout, got {m:?}"
+                        "--output expects stdout, devnull, file, spool, modinput, httpevent, metric_httpevent, splunkstream, syslogout, tcpout or udpout, got {m:?}"
                     ));
                 }
                 g.overrides.output = Some(m);

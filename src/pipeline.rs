@@ -17,6 +17,7 @@ use crate::log;
 use crate::output::file::FileSink;
 use crate::output::hec::{HecSink, Shutdown};
 use crate::output::net::{DatagramSink, TcpSink};
+use crate::output::splunkstream::SplunkStreamSink;
 use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
@@ -159,6 +160,11 @@ fn open_sink(
             shutdowns.push(sink.shutdown_handle());
             Box::new(sink)
         }
+        OutputSpec::SplunkStream(config) => {
+            let sink = SplunkStreamSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
         OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
         OutputSpec::Udp(c) => Box::new(DatagramSink::udp(c)?),
         OutputSpec::Tcp(c) => {
@@ -219,14 +225,22 @@ fn state_path(dir: &std::path::Path, s: &SamplePlan, name: &str) -> PathBuf {
     ))
 }
 
-/// Registers with the logger every credential of the plan's outputs (HEC tokens), so no
+/// Registers with the logger every credential of the plan's outputs (HEC tokens, splunkstream passwords), so no
 /// message can show one, whoever writes it.
 pub fn register_secrets(plan: &Plan) {
     for out in &plan.outputs {
-        if let OutputSpec::Hec { config, .. } = out {
-            for s in &config.servers {
-                log::global().add_secret(&s.token);
+        match out {
+            OutputSpec::Hec { config, .. } => {
+                for s in &config.servers {
+                    log::global().add_secret(&s.token);
+                }
             }
+            OutputSpec::SplunkStream(config) => {
+                for s in config.auth.secrets() {
+                    log::global().add_secret(s);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -16,6 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::hec_server;
+use crate::splunkd_server;
 
 /// What a corpus config is expected to do, as in docs/compatibility.md.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,6 +61,8 @@ struct Outcome {
     stdout: String,
     stderr: String,
     hec: Vec<serde_json::Value>,
+    /// splunkstream requests the scripted splunkd accepted.
+    splunkd: Vec<splunkd_server::Received>,
     udp_datagrams: usize,
 }
 
@@ -529,6 +532,30 @@ fn syslog5(o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
+/// Eventgen's splunkstream plugin test: 12 events with its sourcetype in the query.
+fn splunkstream12(o: &Outcome) -> Result<(), String> {
+    let lines: usize = o.splunkd.iter().map(|r| r.body.lines().count()).sum();
+    if lines != 12
+        || o.splunkd
+            .iter()
+            .any(|r| r.param("sourcetype") != Some("splunkstream"))
+    {
+        return Err(format!(
+            "{lines} splunkstream events in {} requests",
+            o.splunkd.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Events arrived through splunkstream.
+fn splunkstream_nonempty(o: &Outcome) -> Result<(), String> {
+    if o.splunkd.is_empty() {
+        return Err("no splunkstream request".into());
+    }
+    nonempty(o)
+}
+
 fn nonempty(o: &Outcome) -> Result<(), String> {
     if o.lines().is_empty() {
         Err("no events".into())
@@ -585,14 +612,14 @@ const SAMPLE_DIR_MISSING: &[&str] = &["does not exist", "Eventgen drops it too (
 const ROWS: &[Row] = &[
     // --- splunk_eventgen/README: the documentation's tutorials and examples
     Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial1", expect: Expect::Same, args: &[], check: Check::Dropped(&["[cisco.sample] no file in", "Eventgen drops it too"]) },
-    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial2", expect: Expect::Unsupported("splunkstream output; its autoBillPayment.sample is not shipped and markets.sample has no column 7"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent", "column 7 does not exist"]) },
-    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial3", expect: Expect::Unsupported("splunkstream output; two of its samples and the oidemo app's files are not shipped"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "no file in"]) },
+    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial2", expect: Expect::Unsupported("its autoBillPayment.sample is not shipped and markets.sample has no column 7 (its splunkstream output is accepted)"), args: &[], check: Check::Rejected(&["autoBillPayment.sample", "column 7 does not exist"]) },
+    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial3", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     Row { conf: "splunk_eventgen/README/eventgen.conf.example", expect: Expect::Unsupported("not a configuration: a prose walk-through with file listings"), args: &[], check: Check::Rejected(&["expected `key = value`"]) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial0", expect: Expect::Same, args: &[], check: Check::Run(tutorial0_hec) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial1", expect: Expect::Different("replay plays the sample once when end is unset (Eventgen loops); sub-second replay times"), args: &[], check: Check::Run(tutorial1_2019) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial2) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial3) },
-    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial4", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent"]) },
+    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial4", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(splunkstream_nonempty) },
     Row { conf: "splunk_eventgen/default/eventgen.conf", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     // --- tests/large: Eventgen's functional tests
     Row { conf: "tests/large/conf/eventgen_extend_index.conf", expect: Expect::Same, args: &[], check: Check::Run(hec_extend_index) },
@@ -613,7 +640,7 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/large/conf/eventgen_plugin_file.conf", expect: Expect::Same, args: &[], check: Check::Lines(12) },
     Row { conf: "tests/large/conf/eventgen_plugin_httpevent.conf", expect: Expect::Same, args: &[], check: Check::Run(hec12) },
     Row { conf: "tests/large/conf/eventgen_plugin_s2s.conf", expect: Expect::Unsupported("s2s output (use httpevent)"), args: &[], check: Check::Rejected(&["s2s is not supported", "use httpevent"]) },
-    Row { conf: "tests/large/conf/eventgen_plugin_splunkstream.conf", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent"]) },
+    Row { conf: "tests/large/conf/eventgen_plugin_splunkstream.conf", expect: Expect::Same, args: &[], check: Check::Run(splunkstream12) },
     Row { conf: "tests/large/conf/eventgen_plugin_spool.conf", expect: Expect::Same, args: &[], check: Check::Lines(12) },
     Row { conf: "tests/large/conf/eventgen_replay.conf", expect: Expect::Same, args: &[], check: Check::Run(replay12) },
     Row { conf: "tests/large/conf/eventgen_replay_backfill.conf", expect: Expect::Same, args: &[], check: Check::Run(replay_backfill27) },
@@ -687,7 +714,7 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/sample/eventgen.conf.shortsample", expect: Expect::Same, args: &[], check: Check::Lines(15) },
     Row { conf: "tests/sample_eventgen_conf/scsout/eventgen.conf", expect: Expect::Unsupported("scsout output (use file/spool or httpevent)"), args: &[], check: Check::Rejected(&["scsout is not supported"]) },
     Row { conf: "tests/sample_eventgen_conf/splitsample/eventgen.conf.splitcounter", expect: Expect::Different("splitSample divides count exactly across workers (Eventgen crashes on float counts, bug 11)"), args: &[], check: Check::Lines(33) },
-    Row { conf: "tests/sample_eventgen_conf/unit/eventgen.conf.config", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported"]) },
+    Row { conf: "tests/sample_eventgen_conf/unit/eventgen.conf.config", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     Row { conf: "tests/sample_eventgen_conf/windbag/eventgen.conf.windbag", expect: Expect::Same, args: &[], check: Check::Lines(15) },
     Row { conf: "tests/sample_eventgen_conf/windbag/eventgen.conf.windbag.end", expect: Expect::Unsupported("interval = -1 and backfill = 1m (no sign) are invalid; Eventgen misbehaves on both"), args: &[], check: Check::Rejected(&["interval: must be >= 0", "backfill: expected"]) },
 ];
@@ -742,6 +769,7 @@ fn corpus() -> PathBuf {
 /// Loopback receivers for one run.
 struct Receivers {
     hec: hec_server::HecServer,
+    splunkd: splunkd_server::SplunkdServer,
     tcp_port: u16,
     udp_port: u16,
     stop: Arc<AtomicBool>,
@@ -793,6 +821,12 @@ impl Receivers {
         });
         Receivers {
             hec: hec_server::HecServer::start(|_| hec_server::Action::Accept),
+            // The corpus's splunkstream configs log in as admin/changeme.
+            splunkd: splunkd_server::SplunkdServer::start(splunkd_server::Script {
+                user: "admin".into(),
+                password: "changeme".into(),
+                ..splunkd_server::Script::default()
+            }),
             tcp_port,
             udp_port,
             stop,
@@ -856,10 +890,16 @@ fn rewrite(conf: &Path, tmp: &TempDir, rx: &Receivers) -> PathBuf {
             }
             "spoolDir" => format!("spoolDir = {}", spool.display()),
             "httpeventServers" => format!("httpeventServers = {}", rx.hec.servers_json("compat")),
+            "splunkHost" => format!(
+                "splunkHost = 127.0.0.1\nsplunkMethod = http\nsplunkPort = {}",
+                rx.splunkd.port
+            ),
+            "splunkMethod" => "splunkMethod = http".to_string(),
             "tcpDestinationHost" | "udpDestinationHost" | "syslogDestinationHost" => {
                 format!("{k} = 127.0.0.1")
             }
             "tcpDestinationPort" => format!("{k} = {}", rx.tcp_port),
+            "splunkPort" => format!("{k} = {}", rx.splunkd.port),
             "udpDestinationPort" | "syslogDestinationPort" => format!("{k} = {}", rx.udp_port),
             _ => l.to_string(),
         };
@@ -971,6 +1011,7 @@ fn run_row(root: &Path, row: &Row) -> Result<(), String> {
     args.extend_from_slice(row.args);
     let g = exec(&args);
     let hec = rx.hec.events();
+    let splunkd = rx.splunkd.received();
     let (tcp, udp) = rx.finish();
     let mut text = stdout(&g);
     text.push_str(&read_dir_text(&tmp.path().join("out")));
@@ -984,11 +1025,15 @@ fn run_row(root: &Path, row: &Row) -> Result<(), String> {
         text.push_str(e["event"].as_str().unwrap_or_default());
         text.push('\n');
     }
+    for r in &splunkd {
+        text.push_str(&r.body);
+    }
     let o = Outcome {
         text,
         stdout: stdout(&g),
         stderr: stderr(&g),
         hec,
+        splunkd,
         udp_datagrams: udp.len(),
     };
     if g.status.code() != Some(0) {

@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::hec_server::{Action, HecServer};
+use crate::proxy::Proxy;
 use crate::support::*;
 use crate::tenzir::{Tenzir, raw_lines};
 
@@ -363,4 +364,77 @@ fn roundrobin_splits_the_events_between_two_servers() {
     let mut all = e1;
     all.extend(e2);
     assert_eq!(sorted_texts(&all), want, "every event exactly once");
+}
+
+// ---- proxies ---------------------------------------------------------------------------------
+
+/// A run of `a` with only these proxy variables in its environment.
+fn run_with_proxy_env(a: &App, vars: &[(&str, &str)]) -> Output {
+    let end = END.to_string();
+    let mut cmd = Command::new(bin());
+    cmd.args(args(&["-v", "-e", &end]))
+        .current_dir(a.path())
+        .env("TZ", "UTC");
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    output_within(cmd, RUN_DEADLINE)
+}
+
+/// An app tag, a line for its stanza, its proxy environment, and whether it uses the proxy.
+type ProxyCase<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, bool);
+
+#[test]
+fn http_proxy_from_the_environment_no_proxy_and_httpevent_proxy() {
+    let srv = HecServer::start(|_| Action::Accept);
+    let proxy = Proxy::start();
+    let url = proxy.url();
+    let key_line = format!("httpeventProxy = {url}");
+    // (app, stanza line, environment, goes through the proxy)
+    let cases: [ProxyCase; 4] = [
+        ("proxy-env", "", vec![("HTTP_PROXY", url.as_str())], true),
+        (
+            "proxy-no-proxy",
+            "",
+            vec![
+                ("http_proxy", url.as_str()),
+                ("NO_PROXY", "localhost,127.0.0.1"),
+            ],
+            false,
+        ),
+        (
+            "proxy-key-none",
+            "httpeventProxy = none",
+            vec![("HTTP_PROXY", url.as_str())],
+            false,
+        ),
+        ("proxy-key", key_line.as_str(), vec![], true),
+    ];
+    for (tag, extra, env, through) in cases {
+        let before_proxy = proxy.count();
+        let before = srv.texts().len();
+        let a = app(tag, &[srv.port], TOKEN, extra);
+        let o = run_with_proxy_env(&a, &env);
+        assert_code(&o, 0);
+        let got = srv.texts().len() - before;
+        assert_eq!(got, END * PER_INTERVAL, "{tag}: every event arrives");
+        let proxied = proxy.count() - before_proxy;
+        assert_eq!(
+            proxied > 0,
+            through,
+            "{tag}: {proxied} requests through the proxy"
+        );
+    }
 }

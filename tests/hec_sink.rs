@@ -4,6 +4,9 @@
 
 #[path = "support/hec_server.rs"]
 mod hec_server;
+mod hec_tls;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use std::collections::HashMap;
 use std::sync::Arc;

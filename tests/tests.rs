@@ -5,8 +5,14 @@
 /// The scripted HEC server, shared by `compat` and `hec_e2e` (also used by the `hec_sink` binary).
 #[path = "support/hec_server.rs"]
 mod hec_server;
+/// A loopback HTTP proxy (CONNECT and forward), for `hec_e2e`.
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/skip.rs"]
 mod skip;
+/// The scripted splunkd, shared by `compat` and `splunkstream`.
+#[path = "support/splunkd_server.rs"]
+mod splunkd_server;
 mod support;
 #[path = "support/tenzir.rs"]
 mod tenzir;
@@ -28,6 +34,7 @@ mod real_apps;
 mod reliability;
 mod replay;
 mod samples;
+mod splunkstream;
 mod timing;
 mod tokens;
 mod volume;

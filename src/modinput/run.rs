@@ -13,6 +13,7 @@ use super::input::parse_input;
 use super::validate::{error_xml, parse_validation, parse_verbosity, validate, validate_params};
 use super::{param, read_document};
 use crate::log::{self, Level, Logger, splunk_log_path};
+use crate::output::splunkstream::Splunkd;
 use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, OutputSpec, Overrides};
 use crate::problem::Problem;
@@ -176,9 +177,14 @@ pub fn run() -> u8 {
     let sources = app_sources(&home);
     let state_dir =
         (!input.checkpoint_dir.is_empty()).then(|| PathBuf::from(&input.checkpoint_dir));
+    let splunkd = (!input.server_uri.is_empty()).then(|| Splunkd {
+        uri: input.server_uri.clone(),
+        session_key: input.session_key.clone(),
+    });
     let overrides = Overrides {
         app_mode: true,
         state_dir,
+        splunkd,
         ..Overrides::default()
     };
     let (plan, problems) = plan::build(&sources, &overrides);

@@ -8,10 +8,13 @@
 pub mod encode;
 pub mod file;
 pub mod hec;
+pub mod http;
 pub mod modinput;
 pub mod net;
+pub mod splunkstream;
 pub mod spool;
 pub mod stdout;
+pub mod tls;
 
 use std::io;
 use std::time::Instant;

@@ -306,7 +306,7 @@ pub const KEYS: &[Key] = &[
         Choice(OUTPUT_MODES),
         Some("modinput"),
         Sample,
-        "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, syslogout, tcpout, udpout.",
+        "Where events go: modinput, stdout, devnull, file, spool, httpevent, metric_httpevent, splunkstream, syslogout, tcpout, udpout.",
     ),
     k(
         "keepOutputMode",
@@ -342,7 +342,7 @@ pub const KEYS: &[Key] = &[
         Str,
         None,
         Sample,
-        "Accepted for compatibility (splunkstream only).",
+        "splunkstream: regex Splunk applies to each event to find its host (sent as host_regex).",
     ),
     k(
         "extendIndexes",
@@ -391,35 +391,77 @@ pub const KEYS: &[Key] = &[
         Str,
         None,
         Sample,
-        "splunkstream/s2s outputs (not supported).",
+        "splunkstream: Splunk server name or address, or a JSON list of them ([\"idx1\", \"idx2\"]; requests rotate over them and move on when one fails). Inside Splunk the modular input's own splunkd is used.",
     ),
     k(
         "splunkPort",
         Str,
         Some("8089"),
         Sample,
-        "splunkstream/s2s outputs (not supported).",
+        "splunkstream: management port.",
     ),
     k(
         "splunkMethod",
         Str,
         Some("https"),
         Sample,
-        "splunkstream output (not supported).",
+        "splunkstream: https or http.",
     ),
     k(
         "splunkUser",
         Str,
         None,
         Sample,
-        "splunkstream output (not supported).",
+        "splunkstream: user that logs in at /services/auth/login for a session key (logged in again when it expires).",
     ),
     k(
         "splunkPass",
         Str,
         None,
         Sample,
-        "splunkstream output (not supported).",
+        "splunkstream: password of splunkUser; never logged.",
+    ),
+    k(
+        "splunkVerifyTls",
+        Bool,
+        Some("true"),
+        Sample,
+        "splunkstream: verify the server's TLS certificate and name (Eventgen never did); Splunk's default certificate needs splunkCaFile, or false.",
+    ),
+    k(
+        "splunkCaFile",
+        Path,
+        None,
+        Sample,
+        "splunkstream: PEM file of CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem.",
+    ),
+    k(
+        "splunkClientCert",
+        Path,
+        None,
+        Sample,
+        "splunkstream: PEM file with a client certificate for servers that require mutual TLS; may also hold the key.",
+    ),
+    k(
+        "splunkClientKey",
+        Path,
+        None,
+        Sample,
+        "splunkstream: PEM file with the private key of splunkClientCert.",
+    ),
+    k(
+        "splunkProxy",
+        Str,
+        None,
+        Sample,
+        "splunkstream: proxy URL, or none to connect directly; unset: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment.",
+    ),
+    k(
+        "splunkTimeout",
+        Float,
+        Some("30"),
+        Sample,
+        "splunkstream: seconds to wait for connecting, sending or a response.",
     ),
     k(
         "projectID",
@@ -492,6 +534,27 @@ pub const KEYS: &[Key] = &[
         "httpevent: PEM file of CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem.",
     ),
     k(
+        "httpeventClientCert",
+        Path,
+        None,
+        Sample,
+        "httpevent: PEM file with the client certificate (chain) for servers that require mutual TLS; may also hold the key.",
+    ),
+    k(
+        "httpeventClientKey",
+        Path,
+        None,
+        Sample,
+        "httpevent: PEM file with the private key of httpeventClientCert (default: the key inside that file).",
+    ),
+    k(
+        "httpeventProxy",
+        Str,
+        None,
+        Sample,
+        "httpevent: proxy URL (http://[user:pass@]host:port) for every server, or none to connect directly; unset: HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment.",
+    ),
+    k(
         "httpeventAck",
         Bool,
         Some("false"),
@@ -510,7 +573,7 @@ pub const KEYS: &[Key] = &[
         Int,
         Some("4"),
         Sample,
-        "httpevent: requests in flight per server (one connection each).",
+        "httpevent: requests in flight per server; the connection pool keeps as many keep-alive connections.",
     ),
     k(
         "httpeventTimeout",
@@ -982,6 +1045,7 @@ mod tests {
         for (name, _) in crate::output::hec::config::KEYS
             .iter()
             .chain(crate::output::net::KEYS)
+            .chain(crate::output::splunkstream::config::KEYS)
         {
             assert!(lookup(name).is_some(), "{name} missing from KEYS");
         }

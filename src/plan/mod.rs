@@ -66,6 +66,8 @@ pub struct Overrides {
     pub app_mode: bool,
     /// Folder for counters that persist across runs.
     pub state_dir: Option<PathBuf>,
+    /// Inside Splunk: splunkd's URL and session key (for `splunkstream`).
+    pub splunkd: Option<crate::output::splunkstream::Splunkd>,
     /// Start of the virtual clock, if any (year-less replay times take its year).
     pub now: Option<Micros>,
 }
@@ -337,7 +339,7 @@ fn build_sample(
     let output_mode = outputs::mode(&mut r, c, ov);
     let (meta, extend_indexes) = metadata::read(&mut r, c.file_name.as_deref(), &generator_name);
     let generator = generators::build(&mut r, c, &generator_name);
-    let spec = outputs::build(&mut r, c, &output_mode);
+    let spec = outputs::build(&mut r, c, &output_mode, ov);
 
     let cx = events::Context {
         candidate: c,

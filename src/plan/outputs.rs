@@ -11,6 +11,7 @@ use crate::output::encode::Encoding;
 use crate::output::hec::HecConfig;
 use crate::output::hec::config::Endpoint;
 use crate::output::net::{SyslogConfig, TcpConfig, UdpConfig};
+use crate::output::splunkstream::{SplunkStreamConfig, Splunkd};
 use crate::problem::Problem;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,7 @@ pub enum OutputSpec {
     Syslog(SyslogConfig),
     Tcp(TcpConfig),
     Udp(UdpConfig),
+    SplunkStream(SplunkStreamConfig),
 }
 
 impl OutputSpec {
@@ -49,6 +51,8 @@ impl OutputSpec {
             OutputSpec::Syslog(c) => Encoding::Syslog { header: c.header },
             OutputSpec::Tcp(_) => Encoding::Line,
             OutputSpec::Udp(_) => Encoding::Datagram,
+            // Text lines with the metadata per request, as HEC's /raw.
+            OutputSpec::SplunkStream(_) => Encoding::HecRaw,
         }
     }
 
@@ -74,12 +78,13 @@ impl OutputSpec {
             OutputSpec::Syslog(c) => format!("syslogout {}", c.dest.name()),
             OutputSpec::Tcp(c) => format!("tcpout {}", c.dest.name()),
             OutputSpec::Udp(c) => format!("udpout {}", c.dest.name()),
+            OutputSpec::SplunkStream(c) => format!("splunkstream {}", c.servers.join(",")),
         }
     }
 }
 
 /// Eventgen's outputs that eventgen-rs does not implement.
-const UNSUPPORTED: &[&str] = &["s2s", "splunkstream", "awss3", "scsout", "counter"];
+const UNSUPPORTED: &[&str] = &["s2s", "awss3", "scsout", "counter"];
 
 /// The output mode in effect: `outputMode`, or modinput in the Splunk app unless the sample
 /// keeps its own (file and spool always keep theirs).
@@ -107,7 +112,12 @@ pub(super) fn mode(r: &mut Reader, c: &Candidate, ov: &Overrides) -> String {
 }
 
 /// Builds the output of `output_mode`; `None` when it cannot run (the problems say why).
-pub(super) fn build(r: &mut Reader, c: &Candidate, output_mode: &str) -> Option<OutputSpec> {
+pub(super) fn build(
+    r: &mut Reader,
+    c: &Candidate,
+    output_mode: &str,
+    ov: &Overrides,
+) -> Option<OutputSpec> {
     let settings = r.settings;
     let spec = match output_mode {
         "stdout" => Some(OutputSpec::Stdout),
@@ -167,15 +177,28 @@ pub(super) fn build(r: &mut Reader, c: &Candidate, output_mode: &str) -> Option<
             UdpConfig::build(settings, &c.stanza).map(OutputSpec::Udp),
             r.problems,
         ),
+        "splunkstream" => {
+            // Inside Splunk the input document names splunkd; while validating it is not known
+            // yet, so the local default stands in.
+            let splunkd = ov
+                .splunkd
+                .clone()
+                .or_else(|| ov.app_mode.then(Splunkd::local_default));
+            let built = SplunkStreamConfig::build(settings, &c.stanza, splunkd.as_ref()).map(
+                |(config, warnings)| {
+                    r.problems.extend(warnings);
+                    OutputSpec::SplunkStream(config)
+                },
+            );
+            keep(built, r.problems)
+        }
         other => {
             let instead = match other {
-                "s2s" | "splunkstream" => {
-                    "httpevent (HEC) to reach an indexer, or modinput inside Splunk"
-                }
+                "s2s" => "httpevent (HEC) to reach an indexer, or modinput inside Splunk",
                 "awss3" | "scsout" => "file or spool and ship the files, or httpevent",
                 "counter" => "devnull with -v (it prints events and MB/s)",
                 _ => {
-                    "stdout, devnull, file, spool, modinput, httpevent, syslogout, tcpout or udpout"
+                    "stdout, devnull, file, spool, modinput, httpevent, splunkstream, syslogout, tcpout or udpout"
                 }
             };
             r.error(

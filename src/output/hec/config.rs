@@ -1,11 +1,14 @@
 //! The `httpevent*` settings of one sample, checked: text in, a ready [`HecConfig`] or every
 //! problem found, each located at the setting that caused it. No I/O happens here except reading
-//! `httpeventCaFile` (so a missing file is a config error, not a run-time surprise).
+//! the CA and client certificate files (so a missing file is a config error, not a run-time
+//! surprise). [`tls_settings`] and [`proxy_setting`] serve splunkstream's keys too.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::conf::{Setting, Settings};
+use crate::output::http::Proxy;
+use crate::output::tls::{ClientIdentity, TlsSettings, parse_certs};
 use crate::problem::Problem;
 
 /// Every key this output reads, with a one-line description (for the key registry and spec).
@@ -40,6 +43,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "PEM file of extra CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem",
     ),
     (
+        "httpeventClientCert",
+        "PEM file with the client certificate (chain) for servers that require mutual TLS",
+    ),
+    (
+        "httpeventClientKey",
+        "PEM file with the private key of httpeventClientCert (default: the key inside that file)",
+    ),
+    (
+        "httpeventProxy",
+        "proxy URL (http://host:port) for every server, or none to connect directly; default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment",
+    ),
+    (
         "httpeventAck",
         "use indexer acknowledgement: poll /services/collector/ack, resend what is not acknowledged (default false)",
     ),
@@ -49,7 +64,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "httpeventMaxInFlight",
-        "requests in flight per server, one connection each (default 4)",
+        "requests in flight per server, at most one pooled keep-alive connection each (default 4)",
     ),
     (
         "httpeventTimeout",
@@ -124,10 +139,9 @@ pub struct HecConfig {
     pub wait_response: bool,
     pub endpoint: Endpoint,
     pub gzip: bool,
-    pub verify_tls: bool,
-    pub ca_file: Option<PathBuf>,
-    /// PEM text of `ca_file`, read at build time.
-    pub ca_pem: Option<Vec<u8>>,
+    /// Trust and client certificate for `https` servers.
+    pub tls: TlsSettings,
+    pub proxy: Proxy,
     pub ack: bool,
     pub ack_timeout: Duration,
     pub max_in_flight: usize,
@@ -144,9 +158,8 @@ impl HecConfig {
             wait_response: true,
             endpoint: Endpoint::Event,
             gzip: false,
-            verify_tls: true,
-            ca_file: None,
-            ca_pem: None,
+            tls: TlsSettings::default(),
+            proxy: Proxy::Environment,
             ack: false,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
@@ -223,7 +236,6 @@ impl HecConfig {
         }
         for (key, slot) in [
             ("httpeventGzip", &mut cfg.gzip),
-            ("httpeventVerifyTls", &mut cfg.verify_tls),
             ("httpeventAck", &mut cfg.ack),
         ] {
             if let Some(s) = settings.get(key) {
@@ -260,24 +272,15 @@ impl HecConfig {
                 ),
             }
         }
-        if let Some(s) = settings.get("httpeventCaFile") {
-            let path = PathBuf::from(s.value.trim());
-            match std::fs::read(&path) {
-                Ok(pem) => {
-                    if let Err(msg) = super::tls::parse_ca_pem(&pem) {
-                        bad("httpeventCaFile", s, format!("{}: {msg}", path.display()));
-                    }
-                    cfg.ca_pem = Some(pem);
-                    cfg.ca_file = Some(path);
-                }
-                Err(e) => bad(
-                    "httpeventCaFile",
-                    s,
-                    format!("cannot read {}: {e}", path.display()),
-                ),
-            }
+        let mut problems = problems.into_inner();
+        match tls_settings(settings, stanza, &HEC_TLS_KEYS) {
+            Ok(t) => cfg.tls = t,
+            Err(p) => problems.extend(p),
         }
-        let problems = problems.into_inner();
+        match proxy_setting(settings, stanza, "httpeventProxy") {
+            Ok(p) => cfg.proxy = p,
+            Err(p) => problems.push(p),
+        }
         if problems.is_empty() {
             Ok(cfg)
         } else {
@@ -301,6 +304,127 @@ impl HecConfig {
             return Err(vec![p]);
         }
         Ok(cfg)
+    }
+}
+
+/// The names of one output's TLS keys.
+pub struct TlsKeys {
+    pub verify: &'static str,
+    pub ca_file: &'static str,
+    pub client_cert: &'static str,
+    pub client_key: &'static str,
+}
+
+const HEC_TLS_KEYS: TlsKeys = TlsKeys {
+    verify: "httpeventVerifyTls",
+    ca_file: "httpeventCaFile",
+    client_cert: "httpeventClientCert",
+    client_key: "httpeventClientKey",
+};
+
+/// Reads and checks an output's TLS keys: verification, CA file, client certificate and key.
+/// The files are read here; every problem is located at its key, and none quotes a key file.
+pub fn tls_settings(
+    settings: &Settings,
+    stanza: &str,
+    keys: &TlsKeys,
+) -> Result<TlsSettings, Vec<Problem>> {
+    let mut tls = TlsSettings::default();
+    let mut problems = Vec::new();
+    let mut bad = |key: &str, s: &Setting, msg: String| {
+        problems.push(
+            Problem::error(msg)
+                .located(&s.location)
+                .stanza(stanza)
+                .key(key),
+        );
+    };
+    if let Some(s) = settings.get(keys.verify) {
+        match strict_bool(&s.value) {
+            Some(b) => tls.verify = b,
+            None => bad(
+                keys.verify,
+                s,
+                format!("expected true or false, got {:?}", s.value),
+            ),
+        }
+    }
+    let read = |s: &Setting| {
+        let path = PathBuf::from(s.value.trim());
+        std::fs::read(&path)
+            .map(|pem| (path.clone(), pem))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    if let Some(s) = settings.get(keys.ca_file) {
+        match read(s) {
+            Ok((path, pem)) => {
+                if let Err(msg) = parse_certs(&pem) {
+                    bad(keys.ca_file, s, format!("{}: {msg}", path.display()));
+                }
+                tls.ca_pem = Some(pem);
+                tls.ca_file = Some(path);
+            }
+            Err(msg) => bad(keys.ca_file, s, msg),
+        }
+    }
+    match (
+        settings.get(keys.client_cert),
+        settings.get(keys.client_key),
+    ) {
+        (None, None) => {}
+        (None, Some(k)) => bad(
+            keys.client_key,
+            k,
+            format!(
+                "{} needs {} (the certificate of this key)",
+                keys.client_key, keys.client_cert
+            ),
+        ),
+        (Some(c), key) => {
+            let cert = read(c).map_err(|m| bad(keys.client_cert, c, m)).ok();
+            let key_pem = match key {
+                Some(k) => read(k)
+                    .map_err(|m| bad(keys.client_key, k, m))
+                    .ok()
+                    .map(|(_, p)| p),
+                None => cert.as_ref().map(|(_, p)| p.clone()),
+            };
+            if let (Some((cert_file, cert_pem)), Some(key_pem)) = (cert, key_pem) {
+                let id = ClientIdentity {
+                    cert_file,
+                    cert_pem,
+                    key_pem,
+                };
+                match id.check() {
+                    Ok(()) => tls.identity = Some(id),
+                    Err(msg) => {
+                        let (k, s) = match key {
+                            Some(k) if msg.starts_with("client key") => (keys.client_key, k),
+                            _ => (keys.client_cert, c),
+                        };
+                        bad(k, s, msg);
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(tls)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads a proxy key (`httpeventProxy`): a URL, `none`, or unset for the environment's.
+pub fn proxy_setting(settings: &Settings, stanza: &str, key: &str) -> Result<Proxy, Problem> {
+    match settings.get(key) {
+        None => Ok(Proxy::Environment),
+        Some(s) => Proxy::parse(&s.value).map_err(|msg| {
+            Problem::error(msg)
+                .located(&s.location)
+                .stanza(stanza)
+                .key(key)
+        }),
     }
 }
 
@@ -436,7 +560,8 @@ mod tests {
         assert_eq!(cfg.mode, OutputMode::RoundRobin);
         assert_eq!(cfg.max_payload, 10_000);
         assert_eq!(cfg.endpoint, Endpoint::Event);
-        assert!(cfg.verify_tls && !cfg.gzip && !cfg.ack);
+        assert!(cfg.tls.verify && !cfg.gzip && !cfg.ack);
+        assert_eq!(cfg.proxy, Proxy::Environment);
         assert_eq!(cfg.max_in_flight, 4);
     }
 
@@ -455,6 +580,7 @@ mod tests {
                 ("httpeventAckTimeout", "2.5"),
                 ("httpeventMaxInFlight", "8"),
                 ("httpeventTimeout", "3"),
+                ("httpeventProxy", "none"),
             ]),
             "s",
         )
@@ -464,10 +590,11 @@ mod tests {
         assert_eq!(cfg.max_payload, 500);
         assert!(!cfg.wait_response);
         assert_eq!(cfg.endpoint, Endpoint::Raw);
-        assert!(cfg.gzip && !cfg.verify_tls && cfg.ack);
+        assert!(cfg.gzip && !cfg.tls.verify && cfg.ack);
         assert_eq!(cfg.ack_timeout, Duration::from_millis(2500));
         assert_eq!(cfg.max_in_flight, 8);
         assert_eq!(cfg.timeout, Duration::from_secs(3));
+        assert_eq!(cfg.proxy, Proxy::Off);
     }
 
     #[test]

@@ -3,20 +3,17 @@
 //! One file per job: [`config`] checks the stanza's settings, [`encode`] turns one event into a
 //! HEC JSON object (run in the generator workers), [`request`] cuts batches into payloads at event
 //! boundaries, [`retry`] decides from a response what to do with a payload (a pure function),
-//! [`http`] and [`tls`] are a small blocking HTTP/1.1 client over `std::net` and rustls,
 //! [`ack`] tracks indexer acknowledgements, and [`sink`] runs the sender threads behind a
-//! bounded queue. Messages to people go through [`log`], never with the token in them.
+//! bounded queue over the shared HTTP client ([`crate::output::http`]). Messages to people go through [`log`], never with the token in them.
 
 pub mod ack;
 pub mod config;
 pub mod encode;
-pub mod http;
 pub mod log;
 pub mod request;
 pub mod retry;
 pub mod sink;
 pub mod stats;
-pub mod tls;
 
 pub use config::{Endpoint, HecConfig, OutputMode, ServerConfig};
 pub use sink::{HecSink, Shutdown};

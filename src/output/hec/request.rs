@@ -145,7 +145,8 @@ pub fn raw_query(meta: &BatchMeta) -> String {
     q
 }
 
-fn percent_encode(v: &str, out: &mut String) {
+/// Percent-encodes a query or form value, leaving unreserved characters and sub-delimiters.
+pub fn percent_encode(v: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in v.as_bytes() {
         // Unreserved characters and the sub-delimiters a query value may hold as they are

@@ -9,18 +9,7 @@ use std::time::Duration;
 
 use crate::rng::Rng;
 
-/// How a request ended before any HTTP status could be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// Could not connect (refused, unreachable, DNS).
-    Connect,
-    /// No answer in time.
-    Timeout,
-    /// The connection broke while sending or reading.
-    Broken,
-    /// The server's TLS certificate was not trusted. Retrying will not help.
-    TlsVerification,
-}
+pub use crate::output::http::Transport;
 
 /// The reply to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +40,9 @@ pub enum Decision {
 
 pub fn decide(reply: Reply) -> Decision {
     match reply {
-        Reply::Transport(Transport::TlsVerification) => Decision::ServerFatal,
+        Reply::Transport(Transport::TlsVerification | Transport::TlsClientRefused) => {
+            Decision::ServerFatal
+        }
         Reply::Transport(_) => Decision::Retry,
         Reply::Http { status, code } => {
             if let Some(code) = code {
@@ -152,10 +143,9 @@ mod tests {
         for t in [Transport::Connect, Transport::Timeout, Transport::Broken] {
             assert_eq!(decide(Reply::Transport(t)), Retry);
         }
-        assert_eq!(
-            decide(Reply::Transport(Transport::TlsVerification)),
-            ServerFatal
-        );
+        for t in [Transport::TlsVerification, Transport::TlsClientRefused] {
+            assert_eq!(decide(Reply::Transport(t)), ServerFatal);
+        }
     }
 
     #[test]

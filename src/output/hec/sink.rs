@@ -1,5 +1,6 @@
 //! The HEC sink: payloads go through a bounded queue to sender threads, `max_in_flight` per
-//! server, each owning one keep-alive connection and its own channel GUID.
+//! server, each with its own channel GUID, sharing the server's HTTP client (a pool of as many
+//! keep-alive connections as there are senders).
 //!
 //! `roundrobin` shares one queue among all servers' senders, so a payload goes to whichever
 //! healthy server is free and a failed payload is picked up by another server. `mirror` gives
@@ -7,11 +8,11 @@
 //! exponential backoff; a server refusing the token (or TLS trust) is dead for the run. When the
 //! queue is full, [`Sink::write`] blocks (back-pressure up to the generators) and says why every
 //! few seconds. Nothing is dropped silently: every event ends up sent, failed (counted, logged)
-//! or reported as not delivered by [`Sink::finish`].
+//! or reported as not delivered by [`Sink::finish`], whose deadline also bounds every request
+//! started after it was called; a sender still stuck in an older request is left behind.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -19,12 +20,11 @@ use std::time::{Duration, Instant};
 
 use super::ack::{ACK_POLL_INTERVAL, AckTracker, MAX_PENDING_ACKS};
 use super::config::{Endpoint, HecConfig, OutputMode, ServerConfig};
-use super::http::{Conn, Failure, Target, write_request};
 use super::log;
 use super::request::{Payload, PayloadBuilder};
 use super::retry::{self, Decision, Reply, Transport};
 use super::stats::HecStats;
-use super::tls;
+use crate::output::http::{self, Client, ClientOptions, Failure};
 use crate::output::{Batch, Sink};
 use crate::rng::Rng;
 
@@ -37,6 +37,9 @@ const WAIT_WARN_EVERY: Duration = Duration::from_secs(5);
 const TICK: Duration = Duration::from_millis(100);
 /// Connecting gets at most this long, even with a long `httpeventTimeout`.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long stopping waits for a sender to leave a request that started before the finish
+/// deadline was known; after that the thread is left to end on its own timeout.
+const JOIN_GRACE: Duration = Duration::from_millis(500);
 
 /// Asks a sink to stop waiting: a `write` blocked on a full queue returns an error at once.
 /// Cheap to clone; hand it to the signal handler.
@@ -121,7 +124,9 @@ struct Health {
 
 struct Server {
     name: String,
-    target: Target,
+    client: Client,
+    /// `https://host:8088`, to which the endpoint paths are appended.
+    url: String,
     auth: String,
     queue: usize,
     health: Mutex<Health>,
@@ -184,8 +189,8 @@ struct Shared {
     /// No more writes: leave once nothing is outstanding.
     closing: AtomicBool,
     shutdown: Shutdown,
-    /// The socket of each sender's current connection, to cut it at the deadline.
-    sockets: Mutex<Vec<Option<TcpStream>>>,
+    /// The finish deadline once known: no request may run past it.
+    deadline: Mutex<Option<Instant>>,
     progress: (Mutex<()>, Condvar),
     /// Kinds of refusals already logged (each is logged once).
     logged: Mutex<HashSet<String>>,
@@ -281,19 +286,11 @@ pub struct HecSink {
 }
 
 impl HecSink {
-    /// Starts the senders. Fails only on TLS setup problems (bad CA file, bad server name).
+    /// Starts the senders. Fails only on TLS or proxy setup problems.
     pub fn new(config: HecConfig) -> Result<HecSink, String> {
-        let tls_config = if config.servers.iter().any(|s| s.tls) {
-            Some(tls::client_config(
-                config.verify_tls,
-                config.ca_pem.as_deref(),
-            )?)
-        } else {
-            None
-        };
         let mut servers = Vec::new();
         for (i, s) in config.servers.iter().enumerate() {
-            servers.push(server(s, i, &config, tls_config.clone())?);
+            servers.push(server(s, i, &config)?);
         }
         let queues = match config.mode {
             OutputMode::RoundRobin => vec![Queue::new()],
@@ -309,7 +306,7 @@ impl HecSink {
             stop: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             shutdown: Shutdown::default(),
-            sockets: Mutex::new((0..senders).map(|_| None).collect()),
+            deadline: Mutex::new(None),
             progress: (Mutex::new(()), Condvar::new()),
             logged: Mutex::new(HashSet::new()),
         });
@@ -319,7 +316,7 @@ impl HecSink {
             let s = id / sh.config.max_in_flight;
             let handle = thread::Builder::new()
                 .name(format!("hec-{s}-{}", id % sh.config.max_in_flight))
-                .spawn(move || Sender::new(sh, s, id).run())
+                .spawn(move || Sender::new(sh, s).run())
                 .map_err(|e| format!("cannot start a HEC sender thread: {e}"))?;
             workers.push(handle);
         }
@@ -433,34 +430,32 @@ impl HecSink {
     fn stop_senders(&mut self) {
         let sh = &self.shared;
         sh.stop.store(true, Ordering::SeqCst);
-        for s in sh
-            .sockets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .flatten()
-        {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
         for q in &sh.queues {
             q.changed.notify_all();
         }
+        let grace = Instant::now() + JOIN_GRACE;
         for w in self.workers.drain(..) {
-            let _ = w.join();
+            while !w.is_finished() && Instant::now() < grace {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if w.is_finished() {
+                let _ = w.join();
+            }
         }
     }
 }
 
-fn server(
-    s: &ServerConfig,
-    i: usize,
-    config: &HecConfig,
-    tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<Server, String> {
-    let target = Target::new(&s.address, s.port, if s.tls { tls } else { None })?;
+fn server(s: &ServerConfig, i: usize, config: &HecConfig) -> Result<Server, String> {
+    let client = Client::build(&ClientOptions {
+        tls: s.tls.then_some(&config.tls),
+        proxy: &config.proxy,
+        connect_timeout: config.timeout.min(MAX_CONNECT_TIMEOUT),
+        max_connections: config.max_in_flight,
+    })?;
     Ok(Server {
         name: s.name(),
-        target,
+        client,
+        url: http::base_url(s.tls, &s.address, s.port),
         auth: format!("Splunk {}", s.token),
         queue: if config.mode == OutputMode::Mirror {
             i
@@ -503,6 +498,11 @@ impl Sink for HecSink {
         }
         self.finished = true;
         self.payloads.extend(self.builder.take());
+        *self
+            .shared
+            .deadline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(deadline);
         let queued = self.enqueue_built(Some(deadline));
         let sh = self.shared.clone();
         sh.closing.store(true, Ordering::SeqCst);
@@ -555,18 +555,14 @@ impl Drop for HecSink {
     }
 }
 
-/// One sender thread: one connection to one server, one channel.
+/// One sender thread: one request at a time to one server, one channel.
 struct Sender {
     sh: Arc<Shared>,
     s: usize,
-    id: usize,
     rng: Rng,
     channel: String,
-    conn: Option<Conn>,
     acks: AckTracker<Job>,
     acks_off: bool,
-    request: Vec<u8>,
-    gz: Vec<u8>,
 }
 
 /// What came back for one request.
@@ -578,21 +574,17 @@ struct Answer {
 }
 
 impl Sender {
-    fn new(sh: Arc<Shared>, s: usize, id: usize) -> Sender {
+    fn new(sh: Arc<Shared>, s: usize) -> Sender {
         let mut rng = Rng::from_entropy();
         let channel = guid(&mut rng);
         let ack_timeout = sh.config.ack_timeout;
         Sender {
             sh,
             s,
-            id,
             rng,
             channel,
-            conn: None,
             acks: AckTracker::new(Instant::now(), ACK_POLL_INTERVAL, ack_timeout),
             acks_off: false,
-            request: Vec::new(),
-            gz: Vec::new(),
         }
     }
 
@@ -647,7 +639,6 @@ impl Sender {
             HecStats::sub(&sh.stats.queued, job.events());
             self.send(job);
         }
-        self.drop_conn();
     }
 
     /// This server died: its pending acknowledgements go back to the shared queue (another
@@ -743,6 +734,11 @@ impl Sender {
             Decision::ServerFatal => {
                 let why = match answer.reply {
                     Reply::Transport(Transport::TlsVerification) => tls_advice(&answer.error),
+                    Reply::Transport(Transport::TlsClientRefused) => format!(
+                        "the server refused our TLS client certificate ({}); set httpeventClientCert \
+                         (and httpeventClientKey) to a certificate the server trusts",
+                        answer.error
+                    ),
                     _ => format!(
                         "the server refused the token ({}); check the \"key\" in httpeventServers",
                         answer.error
@@ -779,40 +775,41 @@ impl Sender {
         self.sh.fail(n);
     }
 
-    /// Sends one payload; on a reused connection that turns out closed, once more on a new one.
+    /// Sends one payload.
     fn post(&mut self, job: &Job) -> Answer {
         let sh = self.sh.clone();
         let config = &sh.config;
-        let mut path = String::from(config.endpoint.path());
+        let server = &sh.servers[self.s];
+        let mut url = String::with_capacity(server.url.len() + 64);
+        url.push_str(&server.url);
+        url.push_str(config.endpoint.path());
         if let Some(q) = &job.payload.query {
-            path.push('?');
-            path.push_str(q);
+            url.push('?');
+            url.push_str(q);
         }
         let gzip = job.gzip && config.gzip;
-        let body: &[u8] = if gzip {
-            self.gz.clear();
+        let body = if gzip {
             let mut enc = flate2::write::GzEncoder::new(
-                std::mem::take(&mut self.gz),
+                Vec::with_capacity(job.payload.body.len() / 4),
                 flate2::Compression::fast(),
             );
-            let ok = enc.write_all(&job.payload.body);
-            self.gz = enc.finish().unwrap_or_default();
-            if ok.is_err() || self.gz.is_empty() {
-                return Answer {
-                    reply: Reply::Http {
-                        status: 400,
-                        code: None,
-                    },
-                    body: Vec::new(),
-                    retry_after: None,
-                    error: "gzip failed".to_string(),
-                };
+            match enc.write_all(&job.payload.body).and_then(|()| enc.finish()) {
+                Ok(gz) if !gz.is_empty() => gz,
+                _ => {
+                    return Answer {
+                        reply: Reply::Http {
+                            status: 400,
+                            code: None,
+                        },
+                        body: Vec::new(),
+                        retry_after: None,
+                        error: "gzip failed".to_string(),
+                    };
+                }
             }
-            &self.gz
         } else {
-            &job.payload.body
+            job.payload.body.clone()
         };
-        let server = &sh.servers[self.s];
         let content_type = match config.endpoint {
             Endpoint::Event => "application/json",
             Endpoint::Raw => "text/plain",
@@ -825,98 +822,36 @@ impl Sender {
         if gzip {
             headers.push(("Content-Encoding", "gzip"));
         }
-        self.request.clear();
-        write_request(
-            &mut self.request,
-            "POST",
-            &path,
-            &server.target.host_header,
-            &headers,
-            body,
-        );
-        let request = std::mem::take(&mut self.request);
-        let answer = self.exchange(&request);
-        self.request = request;
-        answer
+        self.exchange(&url, &headers, body)
     }
 
-    /// Connects if needed and runs one request/response.
-    fn exchange(&mut self, request: &[u8]) -> Answer {
-        for attempt in 0..2 {
-            let reused = self.conn.is_some();
-            if self.conn.is_none()
-                && let Err(f) = self.connect()
-            {
-                return failure_answer(f);
-            }
-            let Some(conn) = self.conn.as_mut() else {
-                break;
-            };
-            match conn.round_trip(request) {
-                Ok(resp) => {
-                    if !resp.keep_alive {
-                        self.drop_conn();
-                    }
-                    let code = hec_code(&resp.body);
-                    let error = describe(resp.status, &resp.body);
-                    return Answer {
-                        reply: Reply::Http {
-                            status: resp.status,
-                            code,
-                        },
-                        body: resp.body,
-                        retry_after: resp.retry_after,
-                        error,
-                    };
-                }
-                Err(f) => {
-                    self.drop_conn();
-                    if !(reused && f.closed_before_response && attempt == 0) {
-                        return failure_answer(f);
-                    }
+    /// Runs one request/response within the timeout, cut short by the finish deadline.
+    fn exchange(&self, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+        let mut timeout = self.sh.config.timeout;
+        if let Some(d) = *self.sh.deadline.lock().unwrap_or_else(|p| p.into_inner()) {
+            timeout = timeout.min(d.saturating_duration_since(Instant::now()));
+        }
+        if timeout.is_zero() {
+            return failure_answer(Failure {
+                kind: http::Transport::Timeout,
+                error: "the run's deadline has passed".to_string(),
+            });
+        }
+        match self.server().client.post(url, headers, body, timeout) {
+            Ok(resp) => {
+                let code = hec_code(&resp.body);
+                let error = describe(resp.status, &resp.body);
+                Answer {
+                    reply: Reply::Http {
+                        status: resp.status,
+                        code,
+                    },
+                    body: resp.body,
+                    retry_after: resp.retry_after,
+                    error,
                 }
             }
-        }
-        Answer {
-            reply: Reply::Transport(Transport::Broken),
-            body: Vec::new(),
-            retry_after: None,
-            error: "connection lost".to_string(),
-        }
-    }
-
-    fn connect(&mut self) -> Result<(), Failure> {
-        let timeout = self.sh.config.timeout.min(MAX_CONNECT_TIMEOUT);
-        let conn = Conn::connect(&self.server().target, timeout)?;
-        if let Ok(sock) = conn.socket()
-            && let Some(slot) = self
-                .sh
-                .sockets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_mut(self.id)
-        {
-            *slot = Some(sock);
-        }
-        if self.sh.stop.load(Ordering::SeqCst) {
-            conn.close();
-        }
-        self.conn = Some(conn);
-        Ok(())
-    }
-
-    fn drop_conn(&mut self) {
-        if let Some(c) = self.conn.take() {
-            c.close();
-        }
-        if let Some(slot) = self
-            .sh
-            .sockets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(self.id)
-        {
-            *slot = None;
+            Err(f) => failure_answer(f),
         }
     }
 
@@ -930,16 +865,8 @@ impl Sender {
             ("X-Splunk-Request-Channel", self.channel.as_str()),
             ("Content-Type", "application/json"),
         ];
-        let mut request = Vec::new();
-        write_request(
-            &mut request,
-            "POST",
-            "/services/collector/ack",
-            &server.target.host_header,
-            &headers,
-            &body,
-        );
-        let answer = self.exchange(&request);
+        let url = format!("{}/services/collector/ack", server.url);
+        let answer = self.exchange(&url, &headers, body);
         match answer.reply {
             Reply::Http { status: 200, .. } => match self.acks.apply(&answer.body) {
                 Some(done) => {
@@ -980,7 +907,7 @@ fn failure_answer(f: Failure) -> Answer {
         reply: Reply::Transport(f.kind),
         body: Vec::new(),
         retry_after: None,
-        error: f.error.to_string(),
+        error: f.error,
     }
 }
 
