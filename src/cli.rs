@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, Overrides, Plan};
 use crate::problem::Problem;
+use crate::shard::Shard;
 use crate::timing::clock::Clock;
 
 pub const EXIT_OK: u8 = 0;
@@ -48,6 +49,13 @@ GENERATE OPTIONS:
                            are what they would have been. With --seed, output is identical
                            run after run.
         --state-dir DIR    keep integerid/seqfile counters here across runs
+        --shard K/N        generate only shard K (0 to N-1) of N: N processes with the same
+                           configuration together make the whole run, each event once
+                           (with --seed and --now: exactly the events of the unsharded run)
+        --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job), N from
+                           EVENTGEN_SHARDS (or auto/N)
+        --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running
+                           (e.g. 127.0.0.1:9108, or :9108 for every address)
     -v, --verbose          print the plan and a summary to stderr
     -h, --help             this text
     -V, --version          the version
@@ -62,6 +70,8 @@ pub struct GenerateArgs {
     pub overrides: Overrides,
     pub now: Option<String>,
     pub verbose: bool,
+    pub shard: Shard,
+    pub metrics: Option<String>,
 }
 
 fn err(msg: impl Into<String>) -> String {
@@ -139,6 +149,12 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             Long("state-dir") => {
                 g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?))
             }
+            Long("shard") => {
+                g.shard = Shard::parse(&value(args, "--shard")?, "--shard", |k| {
+                    std::env::var(k).ok()
+                })?
+            }
+            Long("metrics") => g.metrics = Some(value(args, "--metrics")?),
             Short('v') | Long("verbose") => g.verbose = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
@@ -344,17 +360,20 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
     let verbose = g.verbose;
-    let log = move |line: &str| {
+    let log: crate::metrics::LogFn = Arc::new(move |line: &str| {
         if verbose || !line.starts_with("INFO") {
             eprintln!("{line}");
         }
-    };
+    });
+    if verbose && !g.shard.is_whole() {
+        eprintln!("INFO generating shard {} of the run", g.shard);
+    }
     let opts = RunOptions {
-        clock,
-        stop,
-        modinput_stream: true,
+        shard: g.shard,
+        metrics_addr: g.metrics.clone(),
+        ..RunOptions::new(clock, stop)
     };
-    match pipeline::run(plan, opts, &log) {
+    match pipeline::run(plan, opts, log) {
         Ok(r) => {
             if g.verbose {
                 let secs = r.elapsed.as_secs_f64().max(1e-9);

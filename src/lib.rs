@@ -8,12 +8,14 @@
 pub mod cli;
 pub mod conf;
 pub mod generate;
+pub mod metrics;
 pub mod modinput;
 pub mod output;
 pub mod pipeline;
 pub mod plan;
 pub mod problem;
 pub mod rng;
+pub mod shard;
 pub mod stats;
 pub mod timing;
 pub mod token;

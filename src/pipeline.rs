@@ -13,14 +13,17 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 use crate::generate::{Job, SharedCounters, Worker};
+use crate::metrics::server::MetricsServer;
+use crate::metrics::{LogFn, Metrics, Reporter};
 use crate::output::file::FileSink;
-use crate::output::hec::{HecSink, Shutdown};
+use crate::output::hec::{HecSink, HecStats, Shutdown};
 use crate::output::net::{DatagramSink, TcpSink};
 use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
 use crate::output::{Batch, Sink};
 use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
 use crate::rng::Rng;
+use crate::shard::Shard;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
 use crate::timing::{MICROS_PER_SEC, Micros};
@@ -30,6 +33,9 @@ use crate::timing::{MICROS_PER_SEC, Micros};
 const JOB_EVENTS: u64 = 4096;
 /// Jobs or batches in flight per worker.
 const QUEUE_PER_WORKER: usize = 4;
+/// Events rendered to measure a perDayVolume sample's event size before the run (rounded up
+/// to whole passes over the sample, at most this many passes).
+const PDV_CALIBRATION_EVENTS: u64 = 1000;
 /// How long outputs may take to deliver what is pending at the end.
 const FINISH_GRACE: Duration = Duration::from_secs(10);
 
@@ -39,6 +45,26 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Wrap modinput output in `<stream>`...`</stream>`.
     pub modinput_stream: bool,
+    /// This process's share of the run.
+    pub shard: Shard,
+    /// Serve Prometheus metrics on this address (`--metrics`).
+    pub metrics_addr: Option<String>,
+    /// Write the metrics to the log this often (Splunk mode).
+    pub log_metrics_every: Option<Duration>,
+}
+
+impl RunOptions {
+    /// A whole run on `clock`, without metrics.
+    pub fn new(clock: Clock, stop: Arc<AtomicBool>) -> RunOptions {
+        RunOptions {
+            clock,
+            stop,
+            modinput_stream: true,
+            shard: Shard::WHOLE,
+            metrics_addr: None,
+            log_metrics_every: None,
+        }
+    }
 }
 
 /// What a run did.
@@ -68,17 +94,24 @@ struct SampleState {
     /// Replay: start of the current pass and the next event to send.
     pass_start: Micros,
     replay_next: usize,
+    /// perDayVolume: the event size used when the run must not depend on what was written
+    /// (seeded or sharded runs), else the size before any event was written.
+    pdv_size: f64,
+    /// Whether `pdv_size` is used throughout (instead of the measured average).
+    pdv_fixed: bool,
 }
 
 fn open_sink(
     spec: &OutputSpec,
     modinput_stream: bool,
     shutdowns: &mut Vec<Shutdown>,
+    hec_stats: &mut Option<Arc<HecStats>>,
 ) -> io::Result<Box<dyn Sink>> {
     Ok(match spec {
         OutputSpec::Hec { config, .. } => {
             let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
             shutdowns.push(sink.shutdown_handle());
+            *hec_stats = Some(sink.stats());
             Box::new(sink)
         }
         OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
@@ -142,23 +175,53 @@ fn state_path(dir: &std::path::Path, s: &SamplePlan, name: &str) -> PathBuf {
 }
 
 /// Runs the plan until every sample has ended or `stop` is raised.
-pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunReport> {
+pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
     let plan = Arc::new(plan);
     let started = Instant::now();
+    let stats = Arc::new(Stats::new(plan.samples.len()));
+    let mut metrics = Metrics::new(&plan, stats.clone(), opts.shard, opts.clock.is_virtual());
     let mut sinks = Vec::with_capacity(plan.outputs.len());
     let mut shutdowns = Vec::new();
-    for spec in &plan.outputs {
+    for (o, spec) in plan.outputs.iter().enumerate() {
+        let mut hec_stats = None;
         sinks.push(
-            open_sink(spec, opts.modinput_stream, &mut shutdowns).map_err(|e| {
+            open_sink(spec, opts.modinput_stream, &mut shutdowns, &mut hec_stats).map_err(|e| {
                 io::Error::new(
                     e.kind(),
                     format!("cannot open output {}: {e}", spec.describe()),
                 )
             })?,
         );
+        if let Some(h) = hec_stats {
+            metrics.set_hec(o, h);
+        }
     }
+    let metrics = Arc::new(metrics);
     // A stop request (SIGTERM) also releases outputs blocked on an unreachable server.
     let done = Arc::new(AtomicBool::new(false));
+    let server = match &opts.metrics_addr {
+        Some(addr) => {
+            let server = MetricsServer::bind(addr).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot serve metrics on {addr}: {e}"))
+            })?;
+            if let Ok(a) = server.local_addr() {
+                log(&format!("INFO serving metrics on http://{a}/metrics"));
+            }
+            Some(server.spawn(metrics.clone(), done.clone())?)
+        }
+        None => None,
+    };
+    let reporter = {
+        let r = Reporter {
+            metrics: metrics.clone(),
+            log: log.clone(),
+            log_every: opts.log_metrics_every,
+        };
+        let done = done.clone();
+        std::thread::Builder::new()
+            .name("reporter".into())
+            .spawn(move || r.run(&done))?
+    };
     let watcher = {
         let (stop, done) = (opts.stop.clone(), done.clone());
         std::thread::Builder::new()
@@ -183,21 +246,30 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         let _ = pool_tx.send(Batch::default());
     }
     let starts = Arc::new(counter_starts(&plan));
-    let shared = Arc::new(SharedCounters::new(&plan, &starts));
-    let stats = Arc::new(Stats::new(plan.samples.len()));
+    let shared = Arc::new(SharedCounters::new(
+        &plan,
+        &starts,
+        opts.shard.index as i64,
+        opts.shard.count as i64,
+    ));
+    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
+    let pdv_sizes = per_day_volume_sizes(&plan, seed, opts.clock.now());
 
     let mut handles = Vec::new();
     for w in 0..workers {
         let (rx, tx, pool) = (job_rx.clone(), out_tx.clone(), pool_rx.clone());
         let mut worker = Worker::new(plan.clone(), shared.clone());
+        let m = metrics.clone();
         handles.push(
             std::thread::Builder::new()
                 .name(format!("generator-{w}"))
                 .spawn(move || {
                     for job in rx {
+                        m.queued_jobs.fetch_sub(1, Ordering::Relaxed);
                         let mut batch = pool.try_recv().unwrap_or_default();
                         batch.clear();
                         worker.run(&job, &mut batch);
+                        m.queued_batches.fetch_add(1, Ordering::Relaxed);
                         if tx.send((job.seq, batch)).is_err() {
                             break;
                         }
@@ -208,16 +280,30 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     drop(job_rx);
     drop(out_tx);
 
-    let reducer_stats = stats.clone();
+    let reducer_metrics = metrics.clone();
     let stop_r = opts.stop.clone();
     let reducer = std::thread::Builder::new()
         .name("output".into())
-        .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_stats, &stop_r))?;
+        .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_metrics, &stop_r))?;
 
     let resume = replay_positions(&plan);
+    let mut dispatch = Dispatch {
+        jobs: &job_tx,
+        shard: opts.shard,
+        seq: 0,
+        metrics: &metrics,
+    };
     let (final_counters, replay_next) = schedule(
-        &plan, opts.clock, &opts.stop, &job_tx, &stats, &resume, &starts,
+        &plan,
+        opts.clock,
+        &opts.stop,
+        &mut dispatch,
+        seed,
+        &resume,
+        &starts,
+        &pdv_sizes,
     );
+    metrics.set_idle();
     drop(job_tx);
     for h in handles {
         let _ = h.join();
@@ -225,11 +311,15 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
     let (errors, broken, summaries) = reducer.join().unwrap_or((1, false, Vec::new()));
     done.store(true, Ordering::Relaxed);
     let _ = watcher.join();
+    let _ = reporter.join();
+    if let Some(s) = server {
+        let _ = s.join();
+    }
     for s in summaries {
         log(&format!("INFO {s}"));
     }
-    save_counters(&plan, &shared, &final_counters, log);
-    save_replay_positions(&plan, &replay_next, log);
+    save_counters(&plan, &shared, &final_counters, &*log);
+    save_replay_positions(&plan, &replay_next, &*log);
     Ok(RunReport {
         events: stats.total_events(),
         bytes: stats.total_bytes(),
@@ -237,6 +327,77 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         output_errors: errors,
         broken_pipe: broken,
     })
+}
+
+/// The scheduler's way out: numbers every job of the run per sample, keeps this shard's and
+/// gives those consecutive sequence numbers (the order the reducer writes them in).
+struct Dispatch<'a> {
+    jobs: &'a Sender<Job>,
+    shard: Shard,
+    seq: u64,
+    metrics: &'a Metrics,
+}
+
+impl Dispatch<'_> {
+    /// Queues `job`, the `job_of_sample`-th job of its sample, if it is this shard's.
+    /// `false` when the workers are gone (the run is stopping).
+    fn send(&mut self, mut job: Job, job_of_sample: u64) -> bool {
+        if !self.shard.owns(job.sample, job_of_sample) {
+            return true;
+        }
+        job.seq = self.seq;
+        self.metrics.queued_jobs.fetch_add(1, Ordering::Relaxed);
+        if self.jobs.send(job).is_err() {
+            return false;
+        }
+        self.seq += 1;
+        true
+    }
+}
+
+/// Events a perDayVolume sample's budget is divided by, worked out before the run by rendering
+/// whole passes over its events (about [`PDV_CALIBRATION_EVENTS`]) with a job seed taken from
+/// the run's seed. The same seed and clock give the same size, so seeded and sharded runs
+/// schedule the same counts whatever was written so far.
+fn per_day_volume_sizes(plan: &Arc<Plan>, seed: u64, now: Micros) -> Vec<f64> {
+    let shared = Arc::new(SharedCounters::new(plan, &counter_starts(plan), 0, 1));
+    let mut worker = Worker::new(plan.clone(), shared);
+    let mut batch = Batch::default();
+    plan.samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if s.per_day_volume.is_none() || s.events.is_empty() {
+                return 1.0;
+            }
+            let n = s.events.len() as u64;
+            let count = if n >= PDV_CALIBRATION_EVENTS {
+                PDV_CALIBRATION_EVENTS
+            } else {
+                n * PDV_CALIBRATION_EVENTS.div_ceil(n)
+            };
+            let job = Job {
+                seq: 0,
+                sample: i,
+                earliest: now,
+                latest: now,
+                count,
+                position: 0,
+                counter_base: vec![0; s.counters.len()],
+                rng_seed: Rng::derive(seed, u64::MAX - 1 - i as u64).next_u64(),
+                index: None,
+                cycle: (0, count),
+                times: Vec::new(),
+            };
+            batch.clear();
+            worker.run(&job, &mut batch);
+            if batch.is_empty() {
+                1.0
+            } else {
+                (batch.raw_bytes as f64 / batch.len() as f64).max(1.0)
+            }
+        })
+        .collect()
 }
 
 /// Where each replay sample stopped last time (state folder only).
@@ -284,7 +445,7 @@ fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>], log:
             let next = if s.ordinal_counters() {
                 finals[i][c]
             } else {
-                shared.values[i][c].load(Ordering::Relaxed)
+                shared.resume_value(i, c)
             };
             let path = state_path(dir, s, &spec.state_name);
             if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
@@ -304,7 +465,7 @@ struct Reducer<'a> {
     failed: Vec<bool>,
     errors: u64,
     broken: bool,
-    stats: &'a Stats,
+    metrics: &'a Metrics,
     stop: &'a AtomicBool,
     pool: Sender<Batch>,
 }
@@ -339,13 +500,23 @@ impl Reducer<'_> {
         }
         if !self.broken && !batch.is_empty() {
             let o = batch.output;
+            let events = batch.len() as u64;
             match self.sinks[o].write(&batch) {
                 Ok(()) => {
-                    self.stats
-                        .add(batch.sample, batch.len() as u64, batch.raw_bytes);
+                    self.metrics
+                        .stats
+                        .add(batch.sample, events, batch.raw_bytes);
+                    self.metrics.written[o]
+                        .sent
+                        .fetch_add(events, Ordering::Relaxed);
                     self.dirty[o] = true;
                 }
-                Err(e) => self.io_error(o, &e),
+                Err(e) => {
+                    self.metrics.written[o]
+                        .failed
+                        .fetch_add(events, Ordering::Relaxed);
+                    self.io_error(o, &e)
+                }
             }
         }
         let _ = self.pool.send(batch);
@@ -401,7 +572,7 @@ fn reduce(
     rx: Receiver<(u64, Batch)>,
     pool: Sender<Batch>,
     sinks: Vec<Box<dyn Sink>>,
-    stats: &Stats,
+    metrics: &Metrics,
     stop: &AtomicBool,
 ) -> (u64, bool, Vec<String>) {
     let n = sinks.len();
@@ -411,7 +582,7 @@ fn reduce(
         failed: vec![false; n],
         errors: 0,
         broken: false,
-        stats,
+        metrics,
         stop,
         pool,
     };
@@ -429,12 +600,14 @@ fn reduce(
         let Some((seq, batch)) = item else { break };
         pending.insert(seq, batch);
         while let Some(b) = pending.remove(&next) {
+            metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
             r.write(b);
             next += 1;
         }
     }
     // Anything left (the run stopped early) goes out in order.
     for (_, b) in std::mem::take(&mut pending) {
+        metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
         r.write(b);
     }
     let deadline = Instant::now() + FINISH_GRACE;
@@ -451,17 +624,20 @@ fn reduce(
 
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
 /// Returns each sample's counter values and replay position at the end, for the state folder.
+#[allow(clippy::too_many_arguments)]
 fn schedule(
     plan: &Plan,
     mut clock: Clock,
     stop: &Arc<AtomicBool>,
-    jobs: &Sender<Job>,
-    stats: &Stats,
+    out: &mut Dispatch,
+    seed: u64,
     resume_positions: &[usize],
     starts: &[Vec<i64>],
+    pdv_sizes: &[f64],
 ) -> (Vec<Vec<i64>>, Vec<usize>) {
     let t0 = clock.now();
-    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
+    // Sharded and seeded runs must schedule the same counts whatever was written so far.
+    let pdv_fixed = plan.seed.is_some() || !out.shard.is_whole();
     let mut sched_rng = Rng::derive(seed, u64::MAX);
     let mut states: Vec<SampleState> = plan
         .samples
@@ -495,6 +671,8 @@ fn schedule(
                 replay_next: resume,
                 counters: starts[i].clone(),
                 prefix: s.counter_prefix(),
+                pdv_size: pdv_sizes.get(i).copied().unwrap_or(1.0),
+                pdv_fixed,
             }
         })
         .collect();
@@ -504,9 +682,10 @@ fn schedule(
         .filter(|(_, st)| !st.done)
         .map(|(i, st)| Reverse((st.next, i)))
         .collect();
-    let mut seq = 0u64;
     while let Some(Reverse((deadline, i))) = heap.pop() {
         let s = &plan.samples[i];
+        out.metrics
+            .set_due(deadline, s.interval.max(MICROS_PER_SEC), i);
         if let End::Until(t) = &s.end {
             let limit = t.resolve(s.tz.datetime(t0)).timestamp_micros();
             if deadline >= limit {
@@ -518,17 +697,7 @@ fn schedule(
             break;
         }
         if let Some(rp) = &s.replay {
-            match fire_replay(
-                s,
-                i,
-                rp,
-                &mut states[i],
-                deadline,
-                clock.now(),
-                &mut seq,
-                seed,
-                jobs,
-            ) {
+            match fire_replay(s, i, rp, &mut states[i], deadline, clock.now(), seed, out) {
                 Err(()) => break,
                 Ok(None) => states[i].done = true,
                 Ok(Some(next)) => heap.push(Reverse((next, i))),
@@ -547,18 +716,16 @@ fn schedule(
             while t < now {
                 let hi = (t + step).min(now);
                 let wall = s.tz.datetime(t);
-                let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
+                let count = firing_count(s, &wall, &mut sched_rng, out, i, &mut states[i], step);
                 if !emit(
                     plan,
                     i,
                     &mut states[i],
-                    t,
-                    hi - 1,
+                    (t, hi - 1),
                     count,
-                    &mut seq,
                     seed,
                     &mut sched_rng,
-                    jobs,
+                    out,
                 ) {
                     return positions(&states);
                 }
@@ -574,18 +741,16 @@ fn schedule(
         } else {
             (lo, hi)
         };
-        let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
+        let count = firing_count(s, &wall, &mut sched_rng, out, i, &mut states[i], step);
         if !emit(
             plan,
             i,
             &mut states[i],
-            lo,
-            hi,
+            (lo, hi),
             count,
-            &mut seq,
             seed,
             &mut sched_rng,
-            jobs,
+            out,
         ) {
             break;
         }
@@ -623,16 +788,15 @@ fn fire_replay(
     st: &mut SampleState,
     deadline: Micros,
     now: Micros,
-    seq: &mut u64,
     seed: u64,
-    jobs: &Sender<Job>,
+    out: &mut Dispatch,
 ) -> Result<Option<Micros>, ()> {
     let n = rp.offsets.len();
     let mut send = |st: &mut SampleState, first: usize, times: Vec<Micros>| -> Result<(), ()> {
         let count = times.len() as u64;
         let counter_base = advance_counters(st, first as u64, count);
         let job = Job {
-            seq: *seq,
+            seq: 0,
             sample: i,
             earliest: times[0],
             latest: *times.last().unwrap_or(&times[0]),
@@ -644,8 +808,9 @@ fn fire_replay(
             cycle: (st.executions, count),
             times,
         };
-        jobs.send(job).map_err(|_| ())?;
-        *seq += 1;
+        if !out.send(job, st.jobs) {
+            return Err(());
+        }
         st.jobs += 1;
         st.scheduled += count;
         Ok(())
@@ -722,7 +887,7 @@ fn firing_count(
     s: &SamplePlan,
     wall: &chrono::DateTime<chrono::FixedOffset>,
     rng: &mut Rng,
-    stats: &Stats,
+    out: &Dispatch,
     i: usize,
     st: &mut SampleState,
     step: Micros,
@@ -733,7 +898,16 @@ fn firing_count(
         // Eventgen's windbag turns -1 into 60 events.
         Generator::Windbag if s.count == 0 => 60,
         Generator::Windbag => s.count,
-        _ => rated(s, base_count(s), wall, rng, stats, i, st, step),
+        _ => rated(
+            s,
+            base_count(s),
+            wall,
+            rng,
+            out.metrics.stats.as_ref(),
+            i,
+            st,
+            step,
+        ),
     }
 }
 
@@ -746,7 +920,8 @@ fn base_count(s: &SamplePlan) -> u64 {
 }
 
 /// The number of events of one firing: rated count, or the perDayVolume budget turned into
-/// events with the measured average event size.
+/// events with the measured average event size (the size measured before the run, in seeded
+/// and sharded runs).
 #[allow(clippy::too_many_arguments)]
 fn rated(
     s: &SamplePlan,
@@ -766,22 +941,15 @@ fn rated(
             // A rate of zero means nothing in this interval, whatever is owed from before.
             return 0;
         }
-        let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
+        let avg = if st.pdv_fixed {
+            st.pdv_size
+        } else {
+            stats.average_size(i).unwrap_or(st.pdv_size)
+        };
         let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.scheduled as i64;
         return want.max(0) as u64;
     }
     s.rates.rated_count(base, wall, rng)
-}
-
-fn template_average(s: &SamplePlan) -> f64 {
-    if s.events.is_empty() {
-        return 1.0;
-    }
-    s.events
-        .iter()
-        .map(|e| e.template.text.len() as f64)
-        .sum::<f64>()
-        / s.events.len() as f64
 }
 
 /// The counter base of a job covering positions `[position, position + count)`, and the
@@ -803,13 +971,11 @@ fn emit(
     plan: &Plan,
     i: usize,
     st: &mut SampleState,
-    lo: Micros,
-    hi: Micros,
+    (lo, hi): (Micros, Micros),
     count: u64,
-    seq: &mut u64,
     seed: u64,
     rng: &mut Rng,
-    jobs: &Sender<Job>,
+    out: &mut Dispatch,
 ) -> bool {
     let s = &plan.samples[i];
     let index =
@@ -831,7 +997,7 @@ fn emit(
             lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1
         };
         let job = Job {
-            seq: *seq,
+            seq: 0,
             sample: i,
             earliest: plo,
             latest: phi.max(plo),
@@ -843,10 +1009,9 @@ fn emit(
             cycle: (st.executions, count),
             times: Vec::new(),
         };
-        if jobs.send(job).is_err() {
+        if !out.send(job, st.jobs) {
             return false;
         }
-        *seq += 1;
         st.jobs += 1;
         done += n;
     }
