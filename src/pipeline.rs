@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
+use crate::generate::probe::SizeProbe;
 use crate::generate::{Job, SharedCounters, Worker};
 use crate::metrics::server::MetricsServer;
 use crate::metrics::{LogFn, Metrics, Reporter};
@@ -33,9 +34,6 @@ use crate::timing::{MICROS_PER_SEC, Micros};
 const JOB_EVENTS: u64 = 4096;
 /// Jobs or batches in flight per worker.
 const QUEUE_PER_WORKER: usize = 4;
-/// Events rendered to measure a perDayVolume sample's event size before the run (rounded up
-/// to whole passes over the sample, at most this many passes).
-const PDV_CALIBRATION_EVENTS: u64 = 1000;
 /// How long outputs may take to deliver what is pending at the end.
 const FINISH_GRACE: Duration = Duration::from_secs(10);
 
@@ -94,11 +92,6 @@ struct SampleState {
     /// Replay: start of the current pass and the next event to send.
     pass_start: Micros,
     replay_next: usize,
-    /// perDayVolume: the event size used when the run must not depend on what was written
-    /// (seeded or sharded runs), else the size before any event was written.
-    pdv_size: f64,
-    /// Whether `pdv_size` is used throughout (instead of the measured average).
-    pdv_fixed: bool,
 }
 
 fn open_sink(
@@ -253,7 +246,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
         opts.shard.count as i64,
     ));
     let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
-    let pdv_sizes = per_day_volume_sizes(&plan, seed, opts.clock.now());
+    let mut probe = SizeProbe::new(plan.clone(), &starts, seed);
 
     let mut handles = Vec::new();
     for w in 0..workers {
@@ -301,7 +294,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
         seed,
         &resume,
         &starts,
-        &pdv_sizes,
+        &mut probe,
     );
     metrics.set_idle();
     drop(job_tx);
@@ -353,51 +346,6 @@ impl Dispatch<'_> {
         self.seq += 1;
         true
     }
-}
-
-/// Events a perDayVolume sample's budget is divided by, worked out before the run by rendering
-/// whole passes over its events (about [`PDV_CALIBRATION_EVENTS`]) with a job seed taken from
-/// the run's seed. The same seed and clock give the same size, so seeded and sharded runs
-/// schedule the same counts whatever was written so far.
-fn per_day_volume_sizes(plan: &Arc<Plan>, seed: u64, now: Micros) -> Vec<f64> {
-    let shared = Arc::new(SharedCounters::new(plan, &counter_starts(plan), 0, 1));
-    let mut worker = Worker::new(plan.clone(), shared);
-    let mut batch = Batch::default();
-    plan.samples
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            if s.per_day_volume.is_none() || s.events.is_empty() {
-                return 1.0;
-            }
-            let n = s.events.len() as u64;
-            let count = if n >= PDV_CALIBRATION_EVENTS {
-                PDV_CALIBRATION_EVENTS
-            } else {
-                n * PDV_CALIBRATION_EVENTS.div_ceil(n)
-            };
-            let job = Job {
-                seq: 0,
-                sample: i,
-                earliest: now,
-                latest: now,
-                count,
-                position: 0,
-                counter_base: vec![0; s.counters.len()],
-                rng_seed: Rng::derive(seed, u64::MAX - 1 - i as u64).next_u64(),
-                index: None,
-                cycle: (0, count),
-                times: Vec::new(),
-            };
-            batch.clear();
-            worker.run(&job, &mut batch);
-            if batch.is_empty() {
-                1.0
-            } else {
-                (batch.raw_bytes as f64 / batch.len() as f64).max(1.0)
-            }
-        })
-        .collect()
 }
 
 /// Where each replay sample stopped last time (state folder only).
@@ -633,11 +581,9 @@ fn schedule(
     seed: u64,
     resume_positions: &[usize],
     starts: &[Vec<i64>],
-    pdv_sizes: &[f64],
+    probe: &mut SizeProbe,
 ) -> (Vec<Vec<i64>>, Vec<usize>) {
     let t0 = clock.now();
-    // Sharded and seeded runs must schedule the same counts whatever was written so far.
-    let pdv_fixed = plan.seed.is_some() || !out.shard.is_whole();
     let mut sched_rng = Rng::derive(seed, u64::MAX);
     let mut states: Vec<SampleState> = plan
         .samples
@@ -671,8 +617,6 @@ fn schedule(
                 replay_next: resume,
                 counters: starts[i].clone(),
                 prefix: s.counter_prefix(),
-                pdv_size: pdv_sizes.get(i).copied().unwrap_or(1.0),
-                pdv_fixed,
             }
         })
         .collect();
@@ -716,7 +660,15 @@ fn schedule(
             while t < now {
                 let hi = (t + step).min(now);
                 let wall = s.tz.datetime(t);
-                let count = firing_count(s, &wall, &mut sched_rng, out, i, &mut states[i], step);
+                let count = firing_count(
+                    s,
+                    (t, &wall),
+                    &mut sched_rng,
+                    probe,
+                    i,
+                    &mut states[i],
+                    step,
+                );
                 if !emit(
                     plan,
                     i,
@@ -741,7 +693,15 @@ fn schedule(
         } else {
             (lo, hi)
         };
-        let count = firing_count(s, &wall, &mut sched_rng, out, i, &mut states[i], step);
+        let count = firing_count(
+            s,
+            (now, &wall),
+            &mut sched_rng,
+            probe,
+            i,
+            &mut states[i],
+            step,
+        );
         if !emit(
             plan,
             i,
@@ -882,12 +842,12 @@ fn fire_replay(
     Ok(Some(st.pass_start))
 }
 
-/// Events (or cycles) of one firing of a sample, live or backfill.
+/// Events (or cycles) of one firing of a sample, live or backfill, at time `t`.
 fn firing_count(
     s: &SamplePlan,
-    wall: &chrono::DateTime<chrono::FixedOffset>,
+    (t, wall): (Micros, &chrono::DateTime<chrono::FixedOffset>),
     rng: &mut Rng,
-    out: &Dispatch,
+    probe: &mut SizeProbe,
     i: usize,
     st: &mut SampleState,
     step: Micros,
@@ -898,16 +858,10 @@ fn firing_count(
         // Eventgen's windbag turns -1 into 60 events.
         Generator::Windbag if s.count == 0 => 60,
         Generator::Windbag => s.count,
-        _ => rated(
-            s,
-            base_count(s),
-            wall,
-            rng,
-            out.metrics.stats.as_ref(),
-            i,
-            st,
-            step,
-        ),
+        _ => match s.per_day_volume {
+            Some(gb) => per_day_volume_count(s, gb, (t, wall), rng, probe, i, st, step),
+            None => s.rates.rated_count(base_count(s), wall, rng),
+        },
     }
 }
 
@@ -919,37 +873,40 @@ fn base_count(s: &SamplePlan) -> u64 {
     }
 }
 
-/// The number of events of one firing: rated count, or the perDayVolume budget turned into
-/// events with the measured average event size (the size measured before the run, in seeded
-/// and sharded runs).
+/// The perDayVolume budget of one firing turned into events, with the average event size
+/// of the probes so far (see [`SizeProbe`]).
 #[allow(clippy::too_many_arguments)]
-fn rated(
+fn per_day_volume_count(
     s: &SamplePlan,
-    base: u64,
-    wall: &chrono::DateTime<chrono::FixedOffset>,
+    gb: f64,
+    (t, wall): (Micros, &chrono::DateTime<chrono::FixedOffset>),
     rng: &mut Rng,
-    stats: &Stats,
+    probe: &mut SizeProbe,
     i: usize,
     st: &mut SampleState,
     step: Micros,
 ) -> u64 {
-    if let Some(gb) = s.per_day_volume {
-        let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
-        st.pdv_target_bytes +=
-            gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
-        if factor <= 0.0 {
-            // A rate of zero means nothing in this interval, whatever is owed from before.
-            return 0;
-        }
-        let avg = if st.pdv_fixed {
-            st.pdv_size
-        } else {
-            stats.average_size(i).unwrap_or(st.pdv_size)
-        };
-        let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.scheduled as i64;
-        return want.max(0) as u64;
+    let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
+    st.pdv_target_bytes += gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
+    if factor <= 0.0 {
+        // A rate of zero means nothing in this interval, whatever is owed from before.
+        return 0;
     }
-    s.rates.rated_count(base, wall, rng)
+    // A first guess of this firing's count decides how many of its first events to probe.
+    let guess = probe.mean(i).unwrap_or_else(|| template_average(s));
+    let expected = ((st.pdv_target_bytes / guess).round() as i64 - st.scheduled as i64).max(1);
+    let avg = probe.average(i, st.jobs, t, &st.counters, expected as u64);
+    let want = (st.pdv_target_bytes / avg).round() as i64 - st.scheduled as i64;
+    want.max(0) as u64
+}
+
+/// The sample's average line length before anything was rendered.
+fn template_average(s: &SamplePlan) -> f64 {
+    if s.events.is_empty() {
+        return 1.0;
+    }
+    let total: usize = s.events.iter().map(|e| e.template.text.len()).sum();
+    (total as f64 / s.events.len() as f64).max(1.0)
 }
 
 /// The counter base of a job covering positions `[position, position + count)`, and the

@@ -1,5 +1,5 @@
-//! Counters of what was written, per sample, shared between the reducer (which counts) and
-//! the scheduler (perDayVolume reads average event sizes) and the final summary.
+//! Counters of what was written, per sample, shared between the reducer (which counts), the
+//! live metrics and the final summary.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -33,12 +33,6 @@ impl Stats {
         self.bytes
             .get(sample)
             .map_or(0, |e| e.load(Ordering::Relaxed))
-    }
-
-    /// Mean size of the events written so far, if any were.
-    pub fn average_size(&self, sample: usize) -> Option<f64> {
-        let e = self.events(sample);
-        (e > 0).then(|| self.bytes(sample) as f64 / e as f64)
     }
 
     pub fn total_events(&self) -> u64 {

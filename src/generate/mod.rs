@@ -638,3 +638,4 @@ fn apply_host_token(
 
 pub mod counter;
 pub mod jinja;
+pub mod probe;
