@@ -1,0 +1,220 @@
+//! Where a sample's events go: `outputMode` (and the Splunk app's rewrite to modinput) to an
+//! [`OutputSpec`], with each network output's own settings built by its module.
+
+use std::path::{Path, PathBuf};
+
+use super::Overrides;
+use super::matching::Candidate;
+use super::policy::Reader;
+use crate::conf::Settings;
+use crate::output::encode::Encoding;
+use crate::output::hec::HecConfig;
+use crate::output::hec::config::Endpoint;
+use crate::output::net::{SyslogConfig, TcpConfig, UdpConfig};
+use crate::problem::Problem;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputSpec {
+    Stdout,
+    Devnull,
+    Modinput,
+    File {
+        path: PathBuf,
+        max_bytes: u64,
+        backups: u32,
+    },
+    Spool {
+        dir: PathBuf,
+        file: String,
+    },
+    Hec {
+        config: HecConfig,
+        metric: bool,
+    },
+    Syslog(SyslogConfig),
+    Tcp(TcpConfig),
+    Udp(UdpConfig),
+}
+
+impl OutputSpec {
+    pub fn encoding(&self) -> Encoding {
+        match self {
+            OutputSpec::Stdout | OutputSpec::File { .. } => Encoding::Line,
+            OutputSpec::Devnull => Encoding::Discard,
+            OutputSpec::Modinput => Encoding::ModinputXml,
+            OutputSpec::Spool { .. } => Encoding::Concat,
+            OutputSpec::Hec { metric: true, .. } => Encoding::HecMetric,
+            OutputSpec::Hec { config, .. } if config.endpoint == Endpoint::Raw => Encoding::HecRaw,
+            OutputSpec::Hec { .. } => Encoding::HecEvent,
+            OutputSpec::Syslog(c) => Encoding::Syslog { header: c.header },
+            OutputSpec::Tcp(_) => Encoding::Line,
+            OutputSpec::Udp(_) => Encoding::Datagram,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            OutputSpec::Stdout => "stdout".into(),
+            OutputSpec::Devnull => "devnull".into(),
+            OutputSpec::Modinput => "modinput".into(),
+            OutputSpec::File { path, .. } => format!("file {}", path.display()),
+            OutputSpec::Spool { dir, file } => format!("spool {}/{}", dir.display(), file),
+            OutputSpec::Hec { config, metric } => {
+                let names: Vec<String> = config.servers.iter().map(|s| s.name()).collect();
+                format!(
+                    "{} {}",
+                    if *metric {
+                        "metric_httpevent"
+                    } else {
+                        "httpevent"
+                    },
+                    names.join(",")
+                )
+            }
+            OutputSpec::Syslog(c) => format!("syslogout {}", c.dest.name()),
+            OutputSpec::Tcp(c) => format!("tcpout {}", c.dest.name()),
+            OutputSpec::Udp(c) => format!("udpout {}", c.dest.name()),
+        }
+    }
+}
+
+/// The output mode in effect: `outputMode`, or modinput in the Splunk app unless the sample
+/// keeps its own (file and spool always keep theirs).
+pub(super) fn mode(r: &mut Reader, ov: &Overrides) -> String {
+    let keep_output = r.bool("keepOutputMode");
+    let output_mode = r.choice("outputMode");
+    if ov.app_mode && !keep_output && !matches!(output_mode.as_str(), "file" | "spool") {
+        return "modinput".into();
+    }
+    output_mode
+}
+
+/// Builds the output of `output_mode`; `None` when it cannot run (the problems say why).
+pub(super) fn build(r: &mut Reader, c: &Candidate, output_mode: &str) -> Option<OutputSpec> {
+    let settings = r.settings;
+    let spec = match output_mode {
+        "stdout" => Some(OutputSpec::Stdout),
+        "devnull" => Some(OutputSpec::Devnull),
+        "modinput" => Some(OutputSpec::Modinput),
+        "file" => {
+            let name = r.string("fileName").filter(|s| !s.is_empty()).or_else(|| {
+                let dir = r.string("spoolDir").unwrap_or_default();
+                let f = c.file_name.clone().unwrap_or_else(|| c.stanza.clone());
+                (!dir.is_empty()).then(|| format!("{dir}/{f}"))
+            });
+            let max_bytes = r.int("fileMaxBytes").max(1) as u64;
+            let backups = r.int("fileBackupFiles").max(0) as u32;
+            let from_key = if r.string("fileName").is_some_and(|f| !f.is_empty()) {
+                "fileName"
+            } else {
+                "spoolDir"
+            };
+            name.map(|n| OutputSpec::File {
+                path: resolve_out_path(&n, settings, from_key),
+                max_bytes,
+                backups,
+            })
+        }
+        "spool" => {
+            let dir = r.string("spoolDir").unwrap_or_default();
+            let mut file = r.string("spoolFile").unwrap_or_else(|| "<SAMPLE>".into());
+            if file == "<SAMPLE>" {
+                file = c.file_name.clone().unwrap_or_else(|| c.stanza.clone());
+            }
+            Some(OutputSpec::Spool {
+                dir: resolve_out_path(&dir, settings, "spoolDir"),
+                file,
+            })
+        }
+        "httpevent" | "metric_httpevent" => {
+            let metric = output_mode == "metric_httpevent";
+            let built = if metric {
+                HecConfig::build_metric(settings, &c.stanza)
+            } else {
+                HecConfig::build(settings, &c.stanza)
+            };
+            keep(
+                built.map(|config| OutputSpec::Hec { config, metric }),
+                r.problems,
+            )
+        }
+        "syslogout" => keep(
+            SyslogConfig::build(settings, &c.stanza).map(OutputSpec::Syslog),
+            r.problems,
+        ),
+        "tcpout" => keep(
+            TcpConfig::build(settings, &c.stanza).map(OutputSpec::Tcp),
+            r.problems,
+        ),
+        "udpout" => keep(
+            UdpConfig::build(settings, &c.stanza).map(OutputSpec::Udp),
+            r.problems,
+        ),
+        other => {
+            let instead = match other {
+                "s2s" | "splunkstream" => {
+                    "httpevent (HEC) to reach an indexer, or modinput inside Splunk"
+                }
+                "awss3" | "scsout" => "file or spool and ship the files, or httpevent",
+                "counter" => "devnull with -v (it prints events and MB/s)",
+                _ => {
+                    "stdout, devnull, file, spool, modinput, httpevent, syslogout, tcpout or udpout"
+                }
+            };
+            r.error(
+                "outputMode",
+                format!("outputMode {other} is not supported by eventgen-rs; use {instead}"),
+            );
+            None
+        }
+    };
+
+    // An output path still holding `$NAME` names an unset environment variable.
+    let unresolved = match &spec {
+        Some(OutputSpec::File { path, .. }) => Some(("fileName", path.clone())),
+        Some(OutputSpec::Spool { dir, .. }) => Some(("spoolDir", dir.clone())),
+        _ => None,
+    };
+    if let Some((key, path)) = unresolved
+        && path.to_string_lossy().contains('$')
+    {
+        let key = if settings.get(key).is_some() {
+            key
+        } else {
+            "spoolDir"
+        };
+        r.error(
+            key,
+            format!(
+                "{} uses an environment variable that is not set (SPLUNK_HOME outside Splunk?); set {key} to a real folder",
+                path.display()
+            ),
+        );
+    }
+    spec
+}
+
+/// Takes a built output config, or records its problems.
+fn keep<T>(built: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Option<T> {
+    match built {
+        Ok(t) => Some(t),
+        Err(ps) => {
+            problems.extend(ps);
+            None
+        }
+    }
+}
+
+fn resolve_out_path(value: &str, settings: &Settings, key: &str) -> PathBuf {
+    let expanded = crate::token::expand_vars(value).replace('\\', "/");
+    let p = PathBuf::from(expanded);
+    if p.is_absolute() {
+        return p;
+    }
+    match settings.get(key).map(|s| s.location.file.clone()) {
+        Some(f) if f.as_os_str() != "command line" && !f.as_os_str().is_empty() => {
+            f.parent().unwrap_or(Path::new(".")).join(p)
+        }
+        _ => p,
+    }
+}

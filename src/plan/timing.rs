@@ -1,0 +1,149 @@
+//! The timing settings of a sample: interval, delay, count and volume, rate tables, the time
+//! window, backfill, end and time zone.
+
+use super::keys;
+use super::policy::Reader;
+use crate::problem::Problem;
+use crate::timing::Tz;
+use crate::timing::rate::Rates;
+use crate::timing::relative::TimeSpec;
+
+use super::End;
+
+/// A sample's timing, read and checked.
+pub(super) struct Timing {
+    pub interval: i64,
+    pub delay: f64,
+    pub count: i64,
+    pub per_day_volume: Option<f64>,
+    pub rates: Rates,
+    pub earliest: TimeSpec,
+    pub latest: TimeSpec,
+    pub backfill: Option<TimeSpec>,
+    pub end: End,
+    pub tz: Tz,
+    pub randomize_events: bool,
+    pub sequential_timestamp: bool,
+    pub time_multiple: f64,
+}
+
+/// Reads the timing keys; `replay` is true for the replay generator (its default end is one
+/// pass and it never randomizes events).
+pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
+    let interval = r.int("interval");
+    if interval < 0 {
+        r.error("interval", format!("must be >= 0, got {interval}"));
+    }
+    let delay = r.float("delay");
+    let mut count = r.int("count");
+    if count < -1 {
+        r.error("count", format!("must be -1, 0 or positive, got {count}"));
+        count = -1;
+    }
+    let per_day_volume = r.opt_float("perDayVolume");
+    if let Some(v) = per_day_volume
+        && v < 0.0
+    {
+        r.error("perDayVolume", format!("must be >= 0 GB, got {v}"));
+    }
+    let rates = Rates {
+        randomize_count: r.opt_float("randomizeCount"),
+        hour_of_day: r.rate("hourOfDayRate", 0, 23),
+        day_of_week: r.rate("dayOfWeekRate", 0, 6),
+        minute_of_hour: r.rate("minuteOfHourRate", 0, 59),
+        day_of_month: r.rate("dayOfMonthRate", 1, 31),
+        month_of_year: r.rate("monthOfYearRate", 1, 12),
+    };
+    let earliest = r.time("earliest").unwrap_or_else(TimeSpec::now);
+    let latest = r.time("latest").unwrap_or_else(TimeSpec::now);
+    let backfill = r.time("backfill");
+    {
+        // Checked against the clock now; relative windows are re-evaluated every interval.
+        let probe = tz_probe(r).datetime(crate::timing::clock::wall_now());
+        let (e, l) = (earliest.resolve(probe), latest.resolve(probe));
+        if e > l {
+            r.error(
+                "earliest",
+                format!(
+                    "earliest ({}) is after latest ({}): the window would be empty",
+                    e.format("%Y-%m-%d %H:%M:%S%z"),
+                    l.format("%Y-%m-%d %H:%M:%S%z")
+                ),
+            );
+        }
+    }
+    for k in ["backfillSearch", "backfillSearchUrl"] {
+        if r.raw(k).is_some_and(|v| !v.is_empty()) {
+            let loc = r
+                .settings
+                .get(k)
+                .map(|s| s.location.clone())
+                .unwrap_or_default();
+            let stanza = r.stanza;
+            r.problems.push(
+                Problem::warning("backfillSearch is not supported (Eventgen never ran it); backfill starts at `backfill`")
+                    .located(&loc)
+                    .stanza(stanza)
+                    .key(k),
+            );
+        }
+    }
+    let end = match r.raw("end") {
+        // Replay plays one pass unless told otherwise (what Eventgen does from the CLI).
+        None | Some("") if replay => End::Intervals(1),
+        None | Some("") => End::Forever,
+        Some(v) => match keys::parse_int(v) {
+            Ok(n) if n < 0 => End::Forever,
+            Ok(n) => End::Intervals(n as u64),
+            Err(_) => match TimeSpec::parse(v) {
+                Ok(t) => End::Until(t),
+                Err(e) => {
+                    r.error(
+                        "end",
+                        format!("expected a number of intervals, -1, or a time: {e}"),
+                    );
+                    End::Forever
+                }
+            },
+        },
+    };
+    let tz = match Tz::parse(r.raw("timezone").unwrap_or("local")) {
+        Ok(tz) => tz,
+        Err(e) => {
+            r.error("timezone", e);
+            Tz::Local
+        }
+    };
+    let randomize_events = r.bool("randomizeEvents") && !replay;
+    let sequential_timestamp = r.bool("sequentialTimestamp");
+    let time_multiple = r.float("timeMultiple");
+    if interval == 0 && per_day_volume.is_some() {
+        r.error(
+            "interval",
+            "perDayVolume needs interval > 0 (the volume is spread over the intervals of a day)"
+                .into(),
+        );
+    }
+    Timing {
+        interval,
+        delay,
+        count,
+        per_day_volume,
+        rates,
+        earliest,
+        latest,
+        backfill,
+        end,
+        tz,
+        randomize_events,
+        sequential_timestamp,
+        time_multiple,
+    }
+}
+
+/// The sample's zone for plan-time checks (errors in it are reported elsewhere).
+fn tz_probe(r: &Reader) -> Tz {
+    r.raw("timezone")
+        .and_then(|v| Tz::parse(v).ok())
+        .unwrap_or(Tz::Local)
+}
