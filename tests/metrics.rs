@@ -310,8 +310,7 @@ fn splunk_mode_logs_the_figures_as_key_value_lines_for_its_shard() {
     // The last lines, written at the stop, agree with the stream.
     let last = |kind: &str| -> String {
         text.lines()
-            .filter(|l| l.contains(&format!("metrics kind={kind} ")))
-            .next_back()
+            .rfind(|l| l.contains(&format!("metrics kind={kind} ")))
             .unwrap_or_else(|| panic!("no kind={kind} line:\n{text}"))
             .to_string()
     };
