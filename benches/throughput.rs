@@ -1,28 +1,32 @@
 //! Throughput and memory benchmark of the real `eventgen` binary (`cargo bench`).
 //!
-//! It writes the four scenarios of the core-engine issue into a temporary folder, runs the
-//! release binary on each as a subprocess on a virtual clock (`--now`, `--seed 1`), so nothing
-//! sleeps, and prints a table of wall time, CPU time, events/s and MB/s, to devnull and to
-//! stdout piped into `cat > /dev/null`, with one and two generator workers. Beside it: the
-//! pipe bandwidth of `dd | cat` from the same run (the physical limit), the ratios the issue
-//! sets targets for, and the resident memory of the shipped default config, peak and over a
-//! real-time run. Numbers are reported, never asserted: see `docs/benchmarks.md`.
+//! It writes the scenarios into a temporary folder (four sample-path cases, then one per
+//! generator: windbag, counter, replay of a large sample, a jinja template and a jinja template
+//! that only prints a constant), runs the release binary on each as a subprocess on a virtual
+//! clock (`--now`, `--seed 1`), so nothing sleeps, and prints a table of events per CPU
+//! second, wall time, CPU time, events/s and MB/s, to devnull and to stdout piped into
+//! `cat > /dev/null`, with one and two generator workers. Beside it: the pipe bandwidth of
+//! `dd | cat` from the same run (the physical limit) and each pipe row as a share of it, the
+//! ratios the issues set targets for, the cost per event of each encoder (plain text,
+//! modular input XML, HEC JSON) measured in this process, and the resident memory of the
+//! shipped default config, peak and over a real-time run. Numbers are reported, never
+//! asserted: see `docs/benchmarks.md`.
 //!
 //! Then the HTTP Event Collector output (`hec` module): events/s, MB/s and CPU use into a
 //! minimal in-bench server and into Tenzir's HEC receiver, with 1 and 4 requests in flight,
 //! with and without gzip.
 //!
-//! Environment: `BENCH_SECS` (target seconds per case, default 3), `BENCH_REPEAT` (best of N
+//! Environment: `BENCH_SECS` (target seconds per case, default 1), `BENCH_REPEAT` (best of N
 //! runs per cell, default 1), `BENCH_RSS_SECS` (length of the real-time memory run, default
-//! 20), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_HEC=0`
-//! (skip the HEC part), `BENCH_HEC_EVENTS` (events per HEC run, default 1,000,000),
+//! 5), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_HEC=0`
+//! (skip the HEC part), `BENCH_HEC_EVENTS` (events per HEC run, default 300,000),
 //! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows).
 
 #[path = "throughput/hec.rs"]
 mod hec;
 
 use std::error::Error;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,8 +36,10 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// The virtual clock's start: any fixed instant works; this one is 2023-11-14 22:13:20 UTC.
 const NOW: &str = "1700000000";
-/// Events per interval (`-c`); the event total is a multiple of it.
+/// Events per interval (`-c`) of the sample-path cases; the event total is a multiple of it.
 const PER_INTERVAL: u64 = 100_000;
+/// Events per encoder in the in-process encoder measurement.
+const ENCODE_EVENTS: usize = 1_000_000;
 /// Events of the calibration run that sizes each case.
 const PILOT_EVENTS: u64 = 300_000;
 /// Intervals of the peak-memory run of the shipped config (20 events each).
@@ -109,6 +115,29 @@ token.6.replacementType = random
 token.6.replacement = integer[2:1800]
 ";
 
+/// Case 5: Eventgen's windbag generator (`tests/perf` test1), `-c` events per interval.
+const WINDBAG: &str = "generator = windbag\nearliest = -1s\nlatest = now\n";
+/// Case 6: the counter generator, one cycle of 100,000 values per interval (`-c 1`).
+const COUNTER: &str = "generator = counter\nstart_count = 0\nend_count = 99999\ncount_by = 1\n";
+/// Events of case 6's cycle.
+const COUNTER_CYCLE: u64 = 100_000;
+/// Case 7: replay of a sample of this many events, 10 ms apart.
+const REPLAY_EVENTS: u64 = 100_000;
+const REPLAY_TOKENS: &str = "\
+mode = replay
+token.0.token = \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}
+token.0.replacementType = replaytimestamp
+token.0.replacement = %Y-%m-%d %H:%M:%S.%f
+";
+/// Case 8: a jinja template with a time slice and two random picks per event.
+const JINJA_TEMPLATE: &str = r#"{"_time": {{ eventgen_target_time_epoch }}, "_raw": "cycle={{ eventgen_count }} user={{ users | random }} host={{ hosts | random }} action=login status=ok"}
+"#;
+/// Case 9: a template that only prints a constant event: the generator's own cost.
+const JINJA_CONSTANT: &str = r#"{"_time": 1700000000, "_raw": "cycle=1 user=alice host=web01 action=login status=ok"}
+"#;
+const JINJA_SETTINGS: &str = "generator = jinja\njinja_template_dir = templates\n";
+const JINJA_VARIABLES: &str = r#"jinja_variables = {"users": ["alice", "bob", "carol", "dave"], "hosts": ["web01", "web02", "db01"]}"#;
+
 /// Replacement files of case 4, copied from the repository's `samples/`.
 const WEBLOG_FILES: [&str; 4] = [
     "weblog.uris",
@@ -121,19 +150,26 @@ struct Case {
     number: u32,
     name: &'static str,
     conf: PathBuf,
+    /// The `-c` value.
+    count_arg: u64,
+    /// Events of one interval (one replay pass) with that count.
+    per_interval: u64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Sink {
     Devnull,
     Pipe,
+    /// Modular input XML to stdout, piped into `cat` (case 3 only).
+    ModinputPipe,
 }
 
 impl Sink {
     fn label(self) -> &'static str {
         match self {
             Sink::Devnull => "devnull",
-            Sink::Pipe => "stdout|cat",
+            Sink::Pipe => "stdout|wc",
+            Sink::ModinputPipe => "xml|wc",
         }
     }
 }
@@ -146,18 +182,24 @@ struct Measure {
     wall: f64,
     /// User + system seconds of the eventgen process alone.
     cpu: f64,
+    /// MB (10^6 bytes) that came out of the pipe (as much as `mb` for devnull).
+    out_mb: f64,
 }
 
 impl Measure {
     fn rate(&self) -> f64 {
         self.events as f64 / self.wall
     }
+
+    fn per_cpu(&self) -> f64 {
+        self.events as f64 / self.cpu.max(0.01)
+    }
 }
 
 fn main() -> Result<()> {
-    let secs = env_f64("BENCH_SECS", 3.0);
+    let secs = env_f64("BENCH_SECS", 1.0);
     let repeat = env_f64("BENCH_REPEAT", 1.0).max(1.0) as u32;
-    let rss_secs = env_f64("BENCH_RSS_SECS", 20.0);
+    let rss_secs = env_f64("BENCH_RSS_SECS", 5.0);
     let only: Option<Vec<u32>> = std::env::var("BENCH_CASES")
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
@@ -183,38 +225,51 @@ fn main() -> Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "{:<26} {:<10} {:>2} {:>10} {:>7} {:>7} {:>9} {:>8} {:>12}",
-        "case", "output", "w", "events", "wall s", "cpu s", "Mev/s", "MB/s", "Mev/cpu-s"
+        "{:<30} {:<10} {:>2} {:>10} {:>10} {:>7} {:>7} {:>8} {:>7} {:>6}",
+        "case", "output", "w", "Mev/cpu-s", "events", "wall s", "cpu s", "Mev/s", "MB/s", "% dd"
     )?;
     let mut results = Vec::new();
     for case in &cases {
         if only.as_ref().is_some_and(|o| !o.contains(&case.number)) {
             continue;
         }
-        let pilot = run(&bin, &case.conf, Sink::Devnull, 1, PILOT_EVENTS, hz)?;
-        let total = ((pilot.rate() * secs) as u64 / PER_INTERVAL).max(1) * PER_INTERVAL;
-        for sink in [Sink::Devnull, Sink::Pipe] {
+        let pilot = run(&bin, case, Sink::Devnull, 1, PILOT_EVENTS, hz)?;
+        // Replay loads a large sample first: at least 20 passes, so the rate is the replay's.
+        let least = if case.number == 7 { 20 } else { 1 };
+        let total =
+            ((pilot.rate() * secs) as u64 / case.per_interval).max(least) * case.per_interval;
+        let mut sinks = vec![Sink::Devnull, Sink::Pipe];
+        if case.number == 3 {
+            sinks.push(Sink::ModinputPipe);
+        }
+        for sink in sinks {
             for workers in [1, 2] {
                 let mut best: Option<Measure> = None;
                 for _ in 0..repeat {
-                    let m = run(&bin, &case.conf, sink, workers, total, hz)?;
+                    let m = run(&bin, case, sink, workers, total, hz)?;
                     if best.is_none_or(|b| m.wall < b.wall) {
                         best = Some(m);
                     }
                 }
                 let m = best.ok_or("no run")?;
+                let share = if sink == Sink::Devnull {
+                    "-".to_string()
+                } else {
+                    format!("{:.0}", m.out_mb / m.wall / dd * 100.0)
+                };
                 writeln!(
                     out,
-                    "{:<26} {:<10} {:>2} {:>10} {:>7.2} {:>7.2} {:>9.2} {:>8.0} {:>12.2}",
+                    "{:<30} {:<10} {:>2} {:>10.2} {:>10} {:>7.2} {:>7.2} {:>8.2} {:>7.0} {:>6}",
                     format!("({}) {}", case.number, case.name),
                     sink.label(),
                     workers,
+                    m.events as f64 / m.cpu.max(0.01) / 1e6,
                     m.events,
                     m.wall,
                     m.cpu,
                     m.rate() / 1e6,
                     m.mb / m.wall,
-                    m.events as f64 / m.cpu.max(0.01) / 1e6
+                    share
                 )?;
                 out.flush()?;
                 results.push((case.number, sink, workers, m));
@@ -224,14 +279,16 @@ fn main() -> Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "ratios (events/s): 2 workers / 1 worker, and stdout|cat / devnull"
+        "ratios: 2 workers / 1 worker (events/s), stdout|cat / devnull (events/s), \
+         stdout|cat bytes/s / dd (pipe limit {dd:.0} MB/s)"
     )?;
     let get = |c: u32, s: Sink, w: usize| {
         results
             .iter()
             .find(|r| r.0 == c && r.1 == s && r.2 == w)
-            .map(|r| r.3.rate())
+            .map(|r| r.3)
     };
+    let mark = |ok: bool| if ok { "met" } else { "MISSED" };
     for case in &cases {
         let (Some(d1), Some(d2), Some(p1), Some(p2)) = (
             get(case.number, Sink::Devnull, 1),
@@ -241,43 +298,53 @@ fn main() -> Result<()> {
         ) else {
             continue;
         };
+        let pipe_share = p1.out_mb.max(p2.out_mb * p1.wall / p2.wall) / p1.wall / dd;
         writeln!(
             out,
-            "({}) 2w/1w devnull {:.2}  pipe {:.2}   pipe/devnull 1w {:.2}  2w {:.2}",
+            "({}) 2w/1w devnull {:.2} (per cpu-s {:.2})  pipe/devnull 1w {:.2} 2w {:.2}  \
+             best pipe {:.0}% of dd{}",
             case.number,
-            d2 / d1,
-            p2 / p1,
-            p1 / d1,
-            p2 / d2
+            d2.rate() / d1.rate(),
+            d2.per_cpu() / d1.per_cpu(),
+            p1.rate() / d1.rate(),
+            p2.rate() / d2.rate(),
+            pipe_share * 100.0,
+            if d2.mb / d2.wall >= dd {
+                format!(
+                    " (generator faster than the pipe: {})",
+                    mark(pipe_share >= 0.9)
+                )
+            } else {
+                " (generator slower than the pipe)".to_string()
+            }
         )?;
     }
-    if let (Some(d1), Some(d2), Some(p1), Some(p2)) = (
-        get(3, Sink::Devnull, 1),
-        get(3, Sink::Devnull, 2),
-        get(3, Sink::Pipe, 1),
-        get(3, Sink::Pipe, 2),
-    ) {
-        writeln!(out)?;
-        writeln!(out, "targets (case 3, 2-core machine):")?;
-        let mark = |ok: bool| if ok { "met" } else { "MISSED" };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "targets, 1 worker to devnull (events/s over wall time, and per CPU second):"
+    )?;
+    for (case, target) in [(3, 5e6), (5, 20e6), (6, 10e6), (7, 5e6)] {
+        if let Some(d1) = get(case, Sink::Devnull, 1) {
+            writeln!(
+                out,
+                "  ({case}) >= {:.0}M: {:.2}M/s wall {}, {:.2}M per cpu-s {}",
+                target / 1e6,
+                d1.rate() / 1e6,
+                mark(d1.rate() >= target),
+                d1.per_cpu() / 1e6,
+                mark(d1.per_cpu() >= target)
+            )?;
+        }
+    }
+    if let (Some(j), Some(c)) = (get(8, Sink::Devnull, 1), get(9, Sink::Devnull, 1)) {
         writeln!(
             out,
-            "  devnull, 1 worker >= 5M events/s: {:.2}M  {}",
-            d1 / 1e6,
-            mark(d1 >= 5e6)
-        )?;
-        writeln!(
-            out,
-            "  2 workers >= 1.6 x 1 worker:      {:.2}x  {}",
-            d2 / d1,
-            mark(d2 / d1 >= 1.6)
-        )?;
-        let worst = (p1 / d1).min(p2 / d2);
-        writeln!(
-            out,
-            "  stdout pipe >= 80% of devnull:    {:.0}%  {}",
-            worst * 100.0,
-            mark(worst >= 0.8)
+            "  jinja: {:.0} ns per event with the template, {:.0} ns with a constant one \
+             (the template's own share {:.0}%)",
+            1e9 / j.per_cpu(),
+            1e9 / c.per_cpu(),
+            (1.0 - c.per_cpu().recip() / j.per_cpu().recip()) * 100.0
         )?;
     }
     writeln!(
@@ -286,6 +353,8 @@ fn main() -> Result<()> {
         pipe_bandwidth()?,
         load_average()
     )?;
+    writeln!(out)?;
+    encoders(&mut out)?;
 
     if std::env::var("BENCH_HEC").as_deref() != Ok("0") {
         writeln!(out)?;
@@ -321,6 +390,64 @@ fn main() -> Result<()> {
             out,
             "  growth from first to last point: {:+.1} MB",
             (last.1 as f64 - first.1 as f64) / 1024.0
+        )?;
+    }
+    Ok(())
+}
+
+/// Cost of each encoder, in this process: the five lines of cases 1-3 with the shipped
+/// metadata, `ENCODE_EVENTS` times, into one reused buffer (as a worker does), one thread.
+fn encoders(out: &mut impl Write) -> Result<()> {
+    use eventgen::output::EventMeta;
+    use eventgen::output::encode::Encoding;
+    writeln!(
+        out,
+        "encoders ({ENCODE_EVENTS} events of ~93 bytes, one thread, in this process):"
+    )?;
+    writeln!(
+        out,
+        "  {:<14} {:>10} {:>8} {:>9} {:>11}",
+        "encoding", "ns/event", "Mev/s", "out MB/s", "x plain"
+    )?;
+    let lines: Vec<&[u8]> = FIVE_LINES.lines().map(str::as_bytes).collect();
+    let mut plain_ns = 0.0;
+    for (name, enc) in [
+        ("plain text", Encoding::Line),
+        ("modinput XML", Encoding::ModinputXml),
+        ("HEC JSON", Encoding::HecEvent),
+    ] {
+        let mut buf: Vec<u8> = Vec::with_capacity(8 << 20);
+        let mut bytes = 0u64;
+        let started = Instant::now();
+        for k in 0..ENCODE_EVENTS {
+            let meta = EventMeta {
+                time: 1_700_000_000_000_000 + k as i64,
+                host: "web01",
+                source: "/var/log/app.log",
+                sourcetype: "app:log",
+                index: "main",
+            };
+            enc.encode(&meta, lines[k % lines.len()], &mut buf);
+            if buf.len() > 4 << 20 {
+                bytes += buf.len() as u64;
+                buf.clear();
+            }
+        }
+        bytes += buf.len() as u64;
+        std::hint::black_box(&buf);
+        let secs = started.elapsed().as_secs_f64();
+        let ns = secs * 1e9 / ENCODE_EVENTS as f64;
+        if enc == Encoding::Line {
+            plain_ns = ns;
+        }
+        writeln!(
+            out,
+            "  {:<14} {:>10.1} {:>8.1} {:>9.0} {:>11.2}",
+            name,
+            ns,
+            ENCODE_EVENTS as f64 / secs / 1e6,
+            bytes as f64 / secs / 1e6,
+            ns / plain_ns
         )?;
     }
     Ok(())
@@ -394,27 +521,104 @@ fn write_cases(dir: &Path) -> Result<Vec<Case>> {
     for f in WEBLOG_FILES {
         fs::copy(repo_samples.join(f), samples.join(f))?;
     }
+    // Case 7's sample: the five lines over and over, 10 ms apart, with millisecond times.
+    let mut replay = String::new();
+    let lines: Vec<&str> = FIVE_LINES.lines().collect();
+    for k in 0..REPLAY_EVENTS {
+        let ms = k * 10;
+        let line = lines[k as usize % lines.len()];
+        replay.push_str(&format!(
+            "2024-01-01 {:02}:{:02}:{:02}.{:03}{}\n",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000,
+            &line[19..]
+        ));
+    }
+    fs::write(samples.join("replay"), replay)?;
+    fs::create_dir_all(samples.join("templates"))?;
+    fs::write(samples.join("templates/events.j2"), JINJA_TEMPLATE)?;
+    fs::write(samples.join("templates/constant.j2"), JINJA_CONSTANT)?;
+    let jinja = |target: &str| {
+        format!("{JINJA_SETTINGS}jinja_target_template = {target}\n{JINJA_VARIABLES}\n")
+    };
+    let sample_path = (PER_INTERVAL, PER_INTERVAL);
     let specs = [
-        (1, "5 lines, no tokens", "five", String::new()),
-        (2, "5 lines, 1 timestamp", "five", FULL_TIME.to_string()),
+        (1, "5 lines, no tokens", "five", String::new(), sample_path),
+        (
+            2,
+            "5 lines, 1 timestamp",
+            "five",
+            FULL_TIME.to_string(),
+            sample_path,
+        ),
         (
             3,
             "5 lines, 5 tokens (chain)",
             "five",
             format!("{FULL_TIME}{CASE3_REST}"),
+            sample_path,
         ),
-        (4, "web log, 7 tokens", "weblog", WEBLOG_TOKENS.to_string()),
+        (
+            4,
+            "web log, 7 tokens",
+            "weblog",
+            WEBLOG_TOKENS.to_string(),
+            sample_path,
+        ),
+        (
+            5,
+            "windbag generator",
+            "windbag",
+            WINDBAG.to_string(),
+            sample_path,
+        ),
+        (
+            6,
+            "counter generator",
+            "counter",
+            COUNTER.to_string(),
+            (1, COUNTER_CYCLE),
+        ),
+        (
+            7,
+            "replay, 100k-event sample",
+            "replay",
+            REPLAY_TOKENS.to_string(),
+            (1, REPLAY_EVENTS),
+        ),
+        (
+            8,
+            "jinja, 2 random picks",
+            "jinja",
+            jinja("events.j2"),
+            sample_path,
+        ),
+        (
+            9,
+            "jinja, constant template",
+            "jinja",
+            jinja("constant.j2"),
+            sample_path,
+        ),
     ];
     let mut cases = Vec::new();
-    for (number, name, sample, tokens) in specs {
+    for (number, name, sample, settings, (count_arg, per_interval)) in specs {
         let folder = dir.join(format!("case{number}"));
         fs::create_dir_all(&folder)?;
         let conf = folder.join("eventgen.conf");
         fs::write(
             &conf,
-            format!("[{sample}]\nsampleDir = ../samples\ninterval = 1\n{tokens}"),
+            format!("[{sample}]\nsampleDir = ../samples\ninterval = 1\n{settings}"),
         )?;
-        cases.push(Case { number, name, conf });
+        cases.push(Case {
+            number,
+            name,
+            conf,
+            count_arg,
+            per_interval,
+        });
     }
     Ok(cases)
 }
@@ -442,24 +646,24 @@ fn children_cpu(hz: f64) -> f64 {
     (f.get(13).copied().unwrap_or(0.0) + f.get(14).copied().unwrap_or(0.0)) / hz
 }
 
-/// Runs `eventgen generate CONF --now NOW --seed 1 -c PER_INTERVAL --end N -v` for `total`
-/// events. The pipe case is what `sh -c 'eventgen ... | cat > /dev/null'` does, with the two
-/// processes spawned directly so eventgen's CPU time can be told apart from cat's.
+/// Runs `eventgen generate CONF --now NOW --seed 1 -c COUNT --end N -v` for `total` events.
+/// The pipe case is what `sh -c 'eventgen ... | wc -c'` does (`wc -c` reads like `cat` and
+/// counts the bytes), with the two processes spawned directly so eventgen's CPU time can be
+/// told apart from the reader's.
 fn run(
     bin: &Path,
-    conf: &Path,
+    case: &Case,
     sink: Sink,
     workers: usize,
     total: u64,
     hz: f64,
 ) -> Result<Measure> {
-    let per = PER_INTERVAL.min(total);
-    let end = total.div_ceil(per);
+    let end = total.div_ceil(case.per_interval);
     let mut cmd = Command::new(bin);
     cmd.arg("generate")
-        .arg(conf)
+        .arg(&case.conf)
         .args(["--now", NOW, "--seed", "1", "-v"])
-        .args(["-c", &per.to_string(), "--end", &end.to_string()])
+        .args(["-c", &case.count_arg.to_string(), "--end", &end.to_string()])
         .args(["--generators", &workers.to_string()])
         .stdin(Stdio::null())
         .stderr(Stdio::piped());
@@ -470,27 +674,29 @@ fn run(
         Sink::Pipe => {
             cmd.args(["--output", "stdout"]).stdout(Stdio::piped());
         }
+        Sink::ModinputPipe => {
+            cmd.args(["--output", "modinput"]).stdout(Stdio::piped());
+        }
     }
     let cpu0 = children_cpu(hz);
     let started = Instant::now();
     let mut child = cmd.spawn()?;
-    let cat = match sink {
-        Sink::Devnull => None,
-        Sink::Pipe => {
-            let pipe = child.stdout.take().ok_or("no stdout pipe")?;
-            Some(
-                Command::new("cat")
-                    .stdin(pipe)
-                    .stdout(File::create("/dev/null")?)
-                    .spawn()?,
-            )
-        }
+    let reader = match child.stdout.take() {
+        None => None,
+        Some(pipe) => Some(
+            Command::new("wc")
+                .arg("-c")
+                .stdin(pipe)
+                .stdout(Stdio::piped())
+                .spawn()?,
+        ),
     };
     let output = child.wait_with_output()?;
     let cpu = children_cpu(hz) - cpu0;
-    if let Some(mut cat) = cat {
-        cat.wait()?;
-    }
+    let counted = match reader {
+        Some(r) => Some(r.wait_with_output()?),
+        None => None,
+    };
     let wall = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
@@ -498,11 +704,22 @@ fn run(
     }
     let (events, mb) = parse_summary(&stderr)
         .ok_or_else(|| format!("no summary line in eventgen's stderr: {stderr}"))?;
+    let out_mb = match counted {
+        Some(o) => {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .map_err(|e| format!("wc -c: {e}"))?
+                / 1e6
+        }
+        None => mb,
+    };
     Ok(Measure {
         events,
         mb,
         wall,
         cpu,
+        out_mb,
     })
 }
 

@@ -25,7 +25,8 @@ eventgen: Splunk Eventgen compatible event generator
 
 USAGE:
     eventgen generate [CONF] [OPTIONS]   generate events
-    eventgen check [CONF]                check a configuration without generating
+    eventgen check [CONF] [--strict]     check a configuration without generating
+                                         (--strict: warnings count as errors, exit 2)
     eventgen spec                        print README/eventgen.conf.spec
     eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
 
@@ -56,6 +57,7 @@ GENERATE OPTIONS:
                            EVENTGEN_SHARDS (or auto/N)
         --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running
                            (e.g. 127.0.0.1:9108, or :9108 for every address)
+        --strict           treat warnings as errors (exit 2), for linting an app in CI
     -v, --verbose          print the plan and a summary to stderr
     -h, --help             this text
     -V, --version          the version
@@ -72,6 +74,8 @@ pub struct GenerateArgs {
     pub verbose: bool,
     pub shard: Shard,
     pub metrics: Option<String>,
+    /// Warnings count as errors (`check --strict`, for linting an app in CI).
+    pub strict: bool,
 }
 
 fn err(msg: impl Into<String>) -> String {
@@ -156,6 +160,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             }
             Long("metrics") => g.metrics = Some(value(args, "--metrics")?),
             Short('v') | Long("verbose") => g.verbose = true,
+            Long("strict") => g.strict = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
@@ -267,7 +272,12 @@ fn build_plan(g: &mut GenerateArgs) -> Result<(Plan, Vec<Problem>), u8> {
         }
     };
     g.overrides.enable_disabled = shipped;
-    let (plan, problems) = plan::build(&sources, &g.overrides);
+    let (plan, mut problems) = plan::build(&sources, &g.overrides);
+    if g.strict {
+        for p in &mut problems {
+            p.severity = crate::problem::Severity::Error;
+        }
+    }
     report(&problems);
     Ok((plan, problems))
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::generate::probe::SizeProbe;
 use crate::generate::{Job, SharedCounters, Worker};
@@ -32,8 +32,15 @@ use crate::timing::{MICROS_PER_SEC, Micros};
 /// Largest number of events in one job, so big intervals spread over the workers and batches
 /// stay a few megabytes.
 const JOB_EVENTS: u64 = 4096;
+/// Cycles of a jinja template in one job (a cycle may render many events; the worker hands
+/// its batch on every `BATCH_BYTES` anyway).
+const JINJA_JOB_CYCLES: u64 = 256;
 /// Jobs or batches in flight per worker.
 const QUEUE_PER_WORKER: usize = 4;
+/// Batches each worker owns. The reducer gives every batch back to the worker that filled
+/// it, so the batches in existence (and the reducer's reordering buffer) stay bounded
+/// whatever the job sizes and output speed.
+const BATCHES_PER_WORKER: usize = 4;
 /// How long outputs may take to deliver what is pending at the end.
 const FINISH_GRACE: Duration = Duration::from_secs(10);
 
@@ -76,6 +83,16 @@ pub struct RunReport {
     pub broken_pipe: bool,
 }
 
+/// One filled batch on its way to the reducer: part `part` of job `seq` (`last` on the final
+/// part), owned by worker `worker`.
+struct Delivery {
+    seq: u64,
+    part: u32,
+    last: bool,
+    worker: usize,
+    batch: Batch,
+}
+
 /// Per-sample scheduling state.
 struct SampleState {
     next: Micros,
@@ -92,6 +109,8 @@ struct SampleState {
     /// Replay: start of the current pass and the next event to send.
     pass_start: Micros,
     replay_next: usize,
+    /// Counter generator: events of one cycle.
+    cycle_len: u64,
 }
 
 fn open_sink(
@@ -233,11 +252,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
     };
     let workers = plan.generator_workers.max(1);
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
-    let (out_tx, out_rx) = bounded::<(u64, Batch)>(workers * QUEUE_PER_WORKER);
-    let (pool_tx, pool_rx) = unbounded::<Batch>();
-    for _ in 0..workers * QUEUE_PER_WORKER * 2 {
-        let _ = pool_tx.send(Batch::default());
-    }
+    let (out_tx, out_rx) = bounded::<Delivery>(workers * QUEUE_PER_WORKER);
     let starts = Arc::new(counter_starts(&plan));
     let shared = Arc::new(SharedCounters::new(
         &plan,
@@ -249,8 +264,14 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
     let mut probe = SizeProbe::new(plan.clone(), &starts, seed);
 
     let mut handles = Vec::new();
+    let mut pools = Vec::new();
     for w in 0..workers {
-        let (rx, tx, pool) = (job_rx.clone(), out_tx.clone(), pool_rx.clone());
+        let (pool_tx, pool) = bounded::<Batch>(BATCHES_PER_WORKER);
+        for _ in 0..BATCHES_PER_WORKER {
+            let _ = pool_tx.send(Batch::default());
+        }
+        pools.push(pool_tx);
+        let (rx, tx) = (job_rx.clone(), out_tx.clone());
         let mut worker = Worker::new(plan.clone(), shared.clone());
         let m = metrics.clone();
         handles.push(
@@ -259,11 +280,40 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
                 .spawn(move || {
                     for job in rx {
                         m.queued_jobs.fetch_sub(1, Ordering::Relaxed);
-                        let mut batch = pool.try_recv().unwrap_or_default();
+                        let Ok(mut batch) = pool.recv() else { break };
                         batch.clear();
-                        worker.run(&job, &mut batch);
+                        let mut part = 0u32;
+                        let mut open = true;
+                        worker.run_streaming(&job, &mut batch, &mut |full: &mut Batch| {
+                            let Ok(mut next) = pool.recv() else {
+                                open = false;
+                                return false;
+                            };
+                            next.clear();
+                            next.sample = full.sample;
+                            next.output = full.output;
+                            let batch = std::mem::replace(full, next);
+                            let d = Delivery {
+                                seq: job.seq,
+                                part,
+                                last: false,
+                                worker: w,
+                                batch,
+                            };
+                            part += 1;
+                            m.queued_batches.fetch_add(1, Ordering::Relaxed);
+                            open = tx.send(d).is_ok();
+                            open
+                        });
+                        let d = Delivery {
+                            seq: job.seq,
+                            part,
+                            last: true,
+                            worker: w,
+                            batch,
+                        };
                         m.queued_batches.fetch_add(1, Ordering::Relaxed);
-                        if tx.send((job.seq, batch)).is_err() {
+                        if !open || tx.send(d).is_err() {
                             break;
                         }
                     }
@@ -277,7 +327,7 @@ pub fn run(plan: Plan, opts: RunOptions, log: LogFn) -> io::Result<RunReport> {
     let stop_r = opts.stop.clone();
     let reducer = std::thread::Builder::new()
         .name("output".into())
-        .spawn(move || reduce(out_rx, pool_tx, sinks, &reducer_metrics, &stop_r))?;
+        .spawn(move || reduce(out_rx, pools, sinks, &reducer_metrics, &stop_r))?;
 
     let resume = replay_positions(&plan);
     let mut dispatch = Dispatch {
@@ -415,7 +465,8 @@ struct Reducer<'a> {
     broken: bool,
     metrics: &'a Metrics,
     stop: &'a AtomicBool,
-    pool: Sender<Batch>,
+    /// Each worker's batch pool.
+    pools: Vec<Sender<Batch>>,
 }
 
 impl Reducer<'_> {
@@ -438,18 +489,23 @@ impl Reducer<'_> {
         }
     }
 
-    fn write(&mut self, batch: Batch) {
-        if !batch.meta_changes.is_empty() {
-            for part in split_meta_runs(&batch) {
-                self.write(part);
+    /// Writes a delivered batch and gives it back to its worker.
+    fn deliver(&mut self, d: Delivery) {
+        if d.batch.meta_changes.is_empty() {
+            self.write(&d.batch);
+        } else {
+            for part in split_meta_runs(&d.batch) {
+                self.write(&part);
             }
-            let _ = self.pool.send(batch);
-            return;
         }
+        let _ = self.pools[d.worker].send(d.batch);
+    }
+
+    fn write(&mut self, batch: &Batch) {
         if !self.broken && !batch.is_empty() {
             let o = batch.output;
             let events = batch.len() as u64;
-            match self.sinks[o].write(&batch) {
+            match self.sinks[o].write(batch) {
                 Ok(()) => {
                     self.metrics
                         .stats
@@ -467,7 +523,6 @@ impl Reducer<'_> {
                 }
             }
         }
-        let _ = self.pool.send(batch);
     }
 
     fn flush_idle(&mut self) {
@@ -517,8 +572,8 @@ fn split_meta_runs(batch: &Batch) -> Vec<Batch> {
 
 /// The reducer: writes batches in sequence order, flushes when idle, recycles batches.
 fn reduce(
-    rx: Receiver<(u64, Batch)>,
-    pool: Sender<Batch>,
+    rx: Receiver<Delivery>,
+    pools: Vec<Sender<Batch>>,
     sinks: Vec<Box<dyn Sink>>,
     metrics: &Metrics,
     stop: &AtomicBool,
@@ -532,10 +587,11 @@ fn reduce(
         broken: false,
         metrics,
         stop,
-        pool,
+        pools,
     };
-    let mut pending: BTreeMap<u64, Batch> = BTreeMap::new();
-    let mut next = 0u64;
+    // Parts that came before their turn, keyed by (job, part).
+    let mut pending: BTreeMap<(u64, u32), Delivery> = BTreeMap::new();
+    let mut next = (0u64, 0u32);
     loop {
         let item = match rx.try_recv() {
             Ok(item) => Some(item),
@@ -545,18 +601,22 @@ fn reduce(
             }
             Err(crossbeam_channel::TryRecvError::Disconnected) => None,
         };
-        let Some((seq, batch)) = item else { break };
-        pending.insert(seq, batch);
-        while let Some(b) = pending.remove(&next) {
+        let Some(d) = item else { break };
+        pending.insert((d.seq, d.part), d);
+        while let Some(d) = pending.remove(&next) {
             metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
-            r.write(b);
-            next += 1;
+            next = if d.last {
+                (d.seq + 1, 0)
+            } else {
+                (d.seq, d.part + 1)
+            };
+            r.deliver(d);
         }
     }
     // Anything left (the run stopped early) goes out in order.
-    for (_, b) in std::mem::take(&mut pending) {
+    for (_, d) in std::mem::take(&mut pending) {
         metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
-        r.write(b);
+        r.deliver(d);
     }
     let deadline = Instant::now() + FINISH_GRACE;
     let mut summaries = Vec::new();
@@ -617,6 +677,10 @@ fn schedule(
                 replay_next: resume,
                 counters: starts[i].clone(),
                 prefix: s.counter_prefix(),
+                cycle_len: match &s.generator {
+                    Generator::Counter(c) => crate::generate::counter::cycle_len(c, s.count),
+                    _ => 1,
+                },
             }
         })
         .collect();
@@ -641,7 +705,27 @@ fn schedule(
             break;
         }
         if let Some(rp) = &s.replay {
-            match fire_replay(s, i, rp, &mut states[i], deadline, clock.now(), seed, out) {
+            // On the virtual clock nothing waits: a job may take the events that come before
+            // the next firing of any other sample (and before `end`), which keeps the order
+            // of the output and spares a job per event.
+            let ahead = clock.is_virtual().then(|| Ahead {
+                next_other: heap.peek().map(|Reverse(x)| *x),
+                until: match &s.end {
+                    End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
+                    _ => None,
+                },
+            });
+            match fire_replay(
+                s,
+                i,
+                rp,
+                &mut states[i],
+                deadline,
+                clock.now(),
+                ahead,
+                seed,
+                out,
+            ) {
                 Err(()) => break,
                 Ok(None) => states[i].done = true,
                 Ok(Some(next)) => heap.push(Reverse((next, i))),
@@ -738,7 +822,24 @@ fn positions(states: &[SampleState]) -> (Vec<Vec<i64>>, Vec<usize>) {
 /// Most events one replay backfill may produce (a guard against tiny gaps over long windows).
 const REPLAY_BACKFILL_LIMIT: usize = 10_000_000;
 
-/// One replay firing: the backfill (first time only), then every event due by `now`.
+/// How far past its deadline a replay firing may take events (virtual clock only).
+#[derive(Clone, Copy)]
+struct Ahead {
+    /// The next firing of any other sample, as the scheduler orders them.
+    next_other: Option<(Micros, usize)>,
+    /// The sample's `end` time.
+    until: Option<Micros>,
+}
+
+impl Ahead {
+    /// Whether the event of sample `i` at `t` would be fired before anything else.
+    fn allows(&self, t: Micros, i: usize) -> bool {
+        self.next_other.is_none_or(|other| (t, i) < other) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// One replay firing: the backfill (first time only), then every event due by `now` (or
+/// allowed by `ahead`), at most `JOB_EVENTS`.
 /// Returns the next deadline, `None` when the sample has ended, `Err` when the run stops.
 #[allow(clippy::too_many_arguments)]
 fn fire_replay(
@@ -748,6 +849,7 @@ fn fire_replay(
     st: &mut SampleState,
     deadline: Micros,
     now: Micros,
+    ahead: Option<Ahead>,
     seed: u64,
     out: &mut Dispatch,
 ) -> Result<Option<Micros>, ()> {
@@ -817,8 +919,12 @@ fn fire_replay(
     let first = st.replay_next;
     let mut k = first;
     let mut times = Vec::new();
-    while k < n && st.pass_start + rp.offsets[k] <= due && times.len() < JOB_EVENTS as usize {
-        times.push(st.pass_start + rp.offsets[k]);
+    while k < n && times.len() < JOB_EVENTS as usize {
+        let t = st.pass_start + rp.offsets[k];
+        if t > due && !ahead.is_some_and(|a| a.allows(t, i)) {
+            break;
+        }
+        times.push(t);
         k += 1;
     }
     if times.is_empty() {
@@ -922,7 +1028,41 @@ fn advance_counters(st: &mut SampleState, position: u64, count: u64) -> Vec<i64>
     base
 }
 
-/// Splits a firing into jobs over equal slices of the window and queues them.
+/// How the scheduler cuts one firing of a sample into jobs.
+struct Split {
+    /// Units (events, or jinja cycles) of the firing.
+    units: u64,
+    /// Most units in one job.
+    per_job: u64,
+    /// Each job gets its share of the window (sample path); otherwise every job gets the
+    /// whole window and places its events by their position in the firing.
+    slice_window: bool,
+}
+
+/// The jobs of one firing of `count` (events, or cycles for counter and jinja). The cut
+/// depends only on the plan and the count, never on the number of workers, so seeded runs
+/// are the same with any `--generators`.
+fn split(s: &SamplePlan, st: &SampleState, count: u64) -> Split {
+    let (units, per_job, slice_window) = match &s.generator {
+        Generator::Sample | Generator::Replay => (count, JOB_EVENTS, true),
+        Generator::Windbag => (count, JOB_EVENTS, false),
+        Generator::Counter(c) => (
+            crate::generate::counter::cycles(c, count) * st.cycle_len,
+            JOB_EVENTS,
+            false,
+        ),
+        // line_count renders until enough lines came out: one job, streamed in batches.
+        Generator::Jinja(_, crate::plan::JinjaCount::Lines) => (count, u64::MAX, false),
+        Generator::Jinja(..) => (count, JINJA_JOB_CYCLES, false),
+    };
+    Split {
+        units,
+        per_job,
+        slice_window,
+    }
+}
+
+/// Splits a firing into jobs (see [`split`]) and queues them.
 #[allow(clippy::too_many_arguments)]
 fn emit(
     plan: &Plan,
@@ -937,33 +1077,42 @@ fn emit(
     let s = &plan.samples[i];
     let index =
         (!s.extend_indexes.is_empty()).then(|| rng.below(s.extend_indexes.len() as u64) as usize);
-    let splittable = matches!(s.generator, Generator::Sample);
-    let parts = if splittable {
-        count.div_ceil(JOB_EVENTS).max(1)
-    } else {
-        1
+    let Split {
+        units,
+        per_job,
+        slice_window,
+    } = split(s, st, count);
+    let cycles = match &s.generator {
+        Generator::Counter(c) => crate::generate::counter::cycles(c, count),
+        _ => count,
     };
+    let parts = units.div_ceil(per_job).max(1);
     let span = (hi - lo) as i128;
     let mut done = 0u64;
     for p in 0..parts {
-        let n = count / parts + u64::from(p < count % parts);
-        let plo = lo + (span * p as i128 / parts as i128) as i64;
-        let phi = if p + 1 == parts {
-            hi
+        let n = units / parts + u64::from(p < units % parts);
+        let (plo, phi) = if slice_window {
+            let plo = lo + (span * p as i128 / parts as i128) as i64;
+            let phi = if p + 1 == parts {
+                hi
+            } else {
+                lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1
+            };
+            (plo, phi.max(plo))
         } else {
-            lo + (span * (p + 1) as i128 / parts as i128) as i64 - 1
+            (lo, hi)
         };
         let job = Job {
             seq: 0,
             sample: i,
             earliest: plo,
-            latest: phi.max(plo),
+            latest: phi,
             count: n,
             position: done,
             counter_base: advance_counters(st, done, n),
             rng_seed: Rng::derive(seed, ((i as u64) << 40) ^ st.jobs).next_u64(),
             index,
-            cycle: (st.executions, count),
+            cycle: (st.executions, cycles),
             times: Vec::new(),
         };
         if !out.send(job, st.jobs) {

@@ -778,3 +778,45 @@ fn sigterm_ends_the_input_even_when_stdout_is_blocked() {
         sent.elapsed()
     );
 }
+
+/// Inside Splunk the same policy holds: what Eventgen tolerates is a warning on stderr and in
+/// eventgen.log, and the valid samples stream.
+#[test]
+fn warnings_go_to_stderr_and_eventgen_log_and_the_samples_still_run() {
+    let home = TempDir::new("warn-home");
+    home.write("etc/apps/app_w/samples/w.log", "W_EVENT\n");
+    home.write(
+        "etc/apps/app_w/default/eventgen.conf",
+        "[vendor_only.log]\ninterval = 1\n\n\
+         [w.log]\ninterval = 1\ncount = 1\nend = 1\nmode = reply\n",
+    );
+    let checkpoint = home.path().join("checkpoint");
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("SPLUNK_HOME", home.path())
+        .current_dir(home.path());
+    let started = Instant::now();
+    let done =
+        Modinput::start(cmd, &input_xml(&checkpoint)).wait_exit(started, Duration::from_secs(30));
+    assert!(done.status.success(), "{}\n{}", done.status, done.stderr);
+    let data: Vec<String> = parse_stream(&done.stdout)
+        .into_iter()
+        .map(|e| e.data)
+        .collect();
+    assert_eq!(data, ["W_EVENT"], "{}", done.stdout);
+    let log = std::fs::read_to_string(home.path().join("var/log/splunk/eventgen.log"))
+        .unwrap_or_default();
+    for needle in [
+        "[vendor_only.log] no file in",
+        "[w.log] mode: expected one of",
+    ] {
+        assert!(
+            done.stderr
+                .lines()
+                .any(|l| l.starts_with("WARN") && l.contains(needle)),
+            "stderr lacks {needle}:\n{}",
+            done.stderr
+        );
+        assert!(log.contains(needle), "eventgen.log lacks {needle}:\n{log}");
+    }
+}

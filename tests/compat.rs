@@ -34,6 +34,9 @@ enum Check {
     Rejected(&'static [&'static str]),
     /// `check` passes; nothing to generate (a defaults-only file).
     PlanOnly,
+    /// Eventgen drops every stanza with a warning: `check` exits 0 with 0 samples and warns
+    /// with every string; `generate` has nothing to run.
+    Dropped(&'static [&'static str]),
     /// `check` passes and generate's collected output has exactly this many lines.
     Lines(usize),
     /// `check` passes and this function accepts the run.
@@ -278,12 +281,149 @@ fn modinput(o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
-fn devnull(o: &Outcome) -> Result<(), String> {
-    if o.text.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("devnull wrote {} bytes", o.text.len()))
+/// Events the run counted (devnull rows run with `-v`: `INFO generated N events …`).
+fn generated(o: &Outcome) -> Result<usize, String> {
+    o.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("INFO generated "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no event count in stderr:\n{}", o.stderr))
+}
+
+/// devnull writes nothing, yet the events were generated.
+fn devnull_at_least(o: &Outcome, want: usize) -> Result<(), String> {
+    if !o.text.is_empty() {
+        return Err(format!("devnull wrote {} bytes", o.text.len()));
     }
+    match generated(o)? {
+        n if n >= want => Ok(()),
+        n => Err(format!("{n} events generated, want at least {want}")),
+    }
+}
+
+/// `eventgen_plugin_devnull`: the 12-line sample once, into the void.
+fn devnull12(o: &Outcome) -> Result<(), String> {
+    devnull_at_least(o, 12)?;
+    match generated(o)? {
+        12 => Ok(()),
+        n => Err(format!("{n} events generated, want 12")),
+    }
+}
+
+/// perf rows: `-c 100 -b … -e 2`: at least the two live intervals of 100 events.
+fn devnull_perf(o: &Outcome) -> Result<(), String> {
+    devnull_at_least(o, 200)
+}
+
+/// Rated counts: `count` × hourOfDayRate(0h) × dayOfWeekRate(Monday) × (1 ± randomizeCount/2)
+/// per interval, every event stamped within the interval's window.
+fn rated(
+    o: &Outcome,
+    per_interval: f64,
+    intervals: usize,
+    ts: fn(&str) -> bool,
+) -> Result<(), String> {
+    let lines = o.lines();
+    let lo = (per_interval * 0.9).floor() as usize * intervals;
+    let hi = (per_interval * 1.1).ceil() as usize * intervals;
+    if !(lo..=hi).contains(&lines.len()) {
+        return Err(format!("{} events, want {lo}..={hi}", lines.len()));
+    }
+    match lines.iter().find(|l| !ts(l)) {
+        Some(bad) => Err(format!(
+            "timestamp not replaced or outside the window: {bad}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// tutorial2: count 20 × 0.8 (hour 0) × 0.7 (Monday), `%b %d %H:%M:%S` within -15s..now.
+fn tutorial2(o: &Outcome) -> Result<(), String> {
+    // Lines of the sample that carry a `Mmm dd HH:MM:SS` time (some are continuation lines).
+    rated(o, 20.0 * 0.8 * 0.7, 2, |l| {
+        let b = l.as_bytes();
+        let stamped = b.len() > 15 && b[9] == b':' && b[12] == b':' && b[3] == b' ';
+        !stamped
+            || l.starts_with("Dec 31 23:59:4")
+            || l.starts_with("Dec 31 23:59:5")
+            || l.starts_with("Jan 01 00:00:0")
+            || l.starts_with("Jan 01 00:00:1")
+    })
+}
+
+/// tutorial3: count 10000 × 0.30 (hour 0) × 0.97 (Monday), one-second windows.
+fn tutorial3(o: &Outcome) -> Result<(), String> {
+    rated(o, 10000.0 * 0.30 * 0.97, 2, |l| {
+        l.starts_with("2023-12-31 23:59:59") || l.starts_with("2024-01-01 00:00:0")
+    })
+}
+
+/// bundlelines (deliberately different): the whole file is one event, `count` of them per
+/// interval — 3 × 3 events, each the whole 5-line file; Eventgen sent 3 events of 3 copies.
+fn bundled(o: &Outcome, lines_per_event: usize) -> Result<(), String> {
+    let events: Vec<&str> = o.stdout.split("<event").skip(1).collect();
+    if events.len() != 9 {
+        return Err(format!("{} events, want 9 (3 per interval)", events.len()));
+    }
+    for e in &events {
+        let data = e.split("<data>").nth(1).unwrap_or("");
+        let data = data.split("</data>").next().unwrap_or("");
+        let n = data.trim_end().lines().count();
+        if n != lines_per_event {
+            return Err(format!(
+                "an event of {n} lines, want the whole file ({lines_per_event}): {data}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// perDayVolume: GB × 1024³ × interval / 86400 bytes per interval (cumulative budget), within
+/// 10 % over the run.
+fn volume(o: &Outcome, gb: f64, interval: f64, intervals: f64) -> Result<(), String> {
+    let want = gb * 1024f64.powi(3) * interval / 86400.0 * intervals;
+    let got = o.text.len() as f64;
+    if (got / want - 1.0).abs() > 0.1 {
+        return Err(format!(
+            "{got} bytes, want about {want:.0} (perDayVolume {gb} GB)"
+        ));
+    }
+    Ok(())
+}
+
+/// `tests/large` perdayvolume configs: 1 GB/day, default interval 60, `-e 2`.
+fn volume_large(o: &Outcome) -> Result<(), String> {
+    volume(o, 1.0, 60.0, 2.0)
+}
+
+/// `perdayvolume/eventgen.conf.perdayvolume`: 1.1 GB/day, interval 1, end 10.
+fn volume_small(o: &Outcome) -> Result<(), String> {
+    volume(o, 1.1, 1.0, 10.0)
+}
+
+fn bundled_raw(o: &Outcome) -> Result<(), String> {
+    bundled(o, 5)
+}
+
+/// badtimestamp (deliberately different): every event of the 9-line sample is sent (Eventgen
+/// skipped those without a time), and the run warns about them.
+fn badtimestamp(o: &Outcome) -> Result<(), String> {
+    let lines = o.lines();
+    if lines.len() != 9 {
+        return Err(format!("{} events, want all 9", lines.len()));
+    }
+    // The events with a time are replayed from now.
+    if let Some(bad) = lines
+        .iter()
+        .find(|l| l.starts_with("20") && !l.starts_with("2024-01-01 00:00:"))
+    {
+        return Err(format!("timestamp not replayed from now: {bad}"));
+    }
+    if !o.stderr.contains("replay:") || !o.stderr.contains("have no time") {
+        return Err(format!("no replay warning:\n{}", o.stderr));
+    }
+    Ok(())
 }
 
 fn hec12(o: &Outcome) -> Result<(), String> {
@@ -399,19 +539,19 @@ fn tutorial0_hec(o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
-const SAMPLE_DIR_MISSING: &[&str] = &["does not exist (set sampleDir)"];
+const SAMPLE_DIR_MISSING: &[&str] = &["does not exist", "Eventgen drops it too (set sampleDir)"];
 
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
     // --- splunk_eventgen/README: the documentation's tutorials and examples
-    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial1", expect: Expect::Unsupported("its sample cisco.sample is not shipped; Eventgen drops the stanza too"), args: &[], check: Check::Rejected(&["no file in", "matches this stanza"]) },
+    Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial1", expect: Expect::Same, args: &[], check: Check::Dropped(&["[cisco.sample] no file in", "Eventgen drops it too"]) },
     Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial2", expect: Expect::Unsupported("splunkstream output; its autoBillPayment.sample is not shipped and markets.sample has no column 7"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent", "column 7 does not exist"]) },
     Row { conf: "splunk_eventgen/README/eventgen-standalone.conf.tutorial3", expect: Expect::Unsupported("splunkstream output; two of its samples and the oidemo app's files are not shipped"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "no file in"]) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.example", expect: Expect::Unsupported("not a configuration: a prose walk-through with file listings"), args: &[], check: Check::Rejected(&["expected `key = value`"]) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial0", expect: Expect::Same, args: &[], check: Check::Run(tutorial0_hec) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial1", expect: Expect::Different("replay plays the sample once when end is unset (Eventgen loops); sub-second replay times"), args: &[], check: Check::Run(tutorial1_2019) },
-    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
-    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial2", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial2) },
+    Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial3", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(tutorial3) },
     Row { conf: "splunk_eventgen/README/eventgen.conf.tutorial4", expect: Expect::Unsupported("splunkstream output (use httpevent)"), args: &[], check: Check::Rejected(&["splunkstream is not supported", "use httpevent"]) },
     Row { conf: "splunk_eventgen/default/eventgen.conf", expect: Expect::Same, args: &[], check: Check::PlanOnly },
     // --- tests/large: Eventgen's functional tests
@@ -420,10 +560,16 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/large/conf/eventgen_jinja_simple.conf", expect: Expect::Same, args: &[], check: Check::Run(jinja_simple) },
     Row { conf: "tests/large/conf/eventgen_jinja_tmpl_dir.conf", expect: Expect::Same, args: &[], check: Check::Run(jinja_dir) },
     Row { conf: "tests/large/conf/eventgen_output_modinput.conf", expect: Expect::Same, args: &[], check: Check::Run(modinput) },
-    Row { conf: "tests/large/conf/eventgen_perdayvolume.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    Row { conf: "tests/large/conf/eventgen_perdayvolume.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(volume_large) },
+    // Known gap (docs/compatibility.md, perDayVolume): on a short virtual-clock run the
+    // budget uses the sample's pre-replacement sizes, so tokens that change event sizes move
+    // the volume (Eventgen corrects for them, within 2 percent). Only "runs" is checked here.
     Row { conf: "tests/large/conf/eventgen_perdayvolume_large_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
+    // Known gap (docs/compatibility.md, perDayVolume): on a short virtual-clock run the
+    // budget uses the sample's pre-replacement sizes, so tokens that change event sizes move
+    // the volume (Eventgen corrects for them, within 2 percent). Only "runs" is checked here.
     Row { conf: "tests/large/conf/eventgen_perdayvolume_small_token.conf", expect: Expect::Same, args: &["-e", "2"], check: Check::Run(nonempty) },
-    Row { conf: "tests/large/conf/eventgen_plugin_devnull.conf", expect: Expect::Same, args: &[], check: Check::Run(devnull) },
+    Row { conf: "tests/large/conf/eventgen_plugin_devnull.conf", expect: Expect::Same, args: &["-v"], check: Check::Run(devnull12) },
     Row { conf: "tests/large/conf/eventgen_plugin_file.conf", expect: Expect::Same, args: &[], check: Check::Lines(12) },
     Row { conf: "tests/large/conf/eventgen_plugin_httpevent.conf", expect: Expect::Same, args: &[], check: Check::Run(hec12) },
     Row { conf: "tests/large/conf/eventgen_plugin_s2s.conf", expect: Expect::Unsupported("s2s output (use httpevent)"), args: &[], check: Check::Rejected(&["s2s is not supported", "use httpevent"]) },
@@ -465,14 +611,14 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/breakersample/eventgen.conf.breakersample", expect: Expect::Same, args: &[], check: Check::Run(breaker9) },
     Row { conf: "tests/sample_eventgen_conf/breakersample/eventgen.conf.randombreakersample", expect: Expect::Same, args: &[], check: Check::Run(breaker9) },
     Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinescsv", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &[], check: Check::Run(nonempty) },
-    Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinesraw", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/bundlelines/eventgen.conf.bundlelinesraw", expect: Expect::Different("bundlelines emits count events per interval; Eventgen repeats the whole file count times"), args: &["--output", "modinput"], check: Check::Run(bundled_raw) },
     Row { conf: "tests/sample_eventgen_conf/counter/eventgen.conf.counter", expect: Expect::Different("splitSample divides the counter run exactly; Eventgen crashes on float counts (bug 11)"), args: &[], check: Check::Run(counter) },
-    Row { conf: "tests/sample_eventgen_conf/eventgen.conf.test1", expect: Expect::Unsupported("no sampleDir and no samples folder beside it; Eventgen finds no sample either"), args: &[], check: Check::Rejected(SAMPLE_DIR_MISSING) },
+    Row { conf: "tests/sample_eventgen_conf/eventgen.conf.test1", expect: Expect::Same, args: &[], check: Check::Dropped(SAMPLE_DIR_MISSING) },
     Row { conf: "tests/sample_eventgen_conf/httpevent/eventgen.conf.httpevent", expect: Expect::Same, args: &[], check: Check::Run(hec_windbag) },
-    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["is not a directory"]) },
+    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["jinja template folder", "samples/templates not found"]) },
     Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja_basic", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
-    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja_example", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["is not a directory"]) },
-    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja_time_examples", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["is not a directory"]) },
+    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja_example", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["jinja template folder", "samples/templates not found"]) },
+    Row { conf: "tests/sample_eventgen_conf/jinja/eventgen.conf.jinja_time_examples", expect: Expect::Unsupported("no sampleDir: its templates folder is looked up in ../samples (as in Eventgen); works with sampleDir = ."), args: &[], check: Check::Rejected(&["jinja template folder", "samples/templates not found"]) },
     Row { conf: "tests/sample_eventgen_conf/largerconfig/eventgen.conf.largerconfig", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.fileoutput", expect: Expect::Same, args: &[], check: Check::Run(windbag5) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.scsoutput", expect: Expect::Unsupported("scsout output (use file/spool or httpevent)"), args: &[], check: Check::Rejected(&["scsout is not supported"]) },
@@ -480,16 +626,16 @@ const ROWS: &[Row] = &[
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.syslogoutputwithheader", expect: Expect::Same, args: &[], check: Check::Run(syslog5) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.tcpoutput", expect: Expect::Same, args: &[], check: Check::Run(windbag5) },
     Row { conf: "tests/sample_eventgen_conf/medium_test/eventgen.conf.udpoutput", expect: Expect::Same, args: &[], check: Check::Run(udp5) },
-    Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolume", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolume", expect: Expect::Same, args: &[], check: Check::Run(volume_small) },
     Row { conf: "tests/sample_eventgen_conf/perdayvolume/eventgen.conf.perdayvolumesinglerun", expect: Expect::Unsupported("perDayVolume with interval = 0: Eventgen emits a full day's volume every second (bug 35)"), args: &[], check: Check::Rejected(&["perDayVolume needs interval > 0"]) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsample", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2"], check: Check::Run(devnull) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2"], check: Check::Run(devnull) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsample", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog", expect: Expect::Same, args: &["-c", "100", "-b", "-10s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfsampleweblog-s2s", expect: Expect::Unsupported("s2s output (use httpevent)"), args: &[], check: Check::Rejected(&["s2s is not supported"]) },
     Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfweblog", expect: Expect::Unsupported("weblog generator (a Python plugin that only ran from Eventgen's source checkout); use a sample with tokens"), args: &[], check: Check::Rejected(&["weblog generator"]) },
-    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfwindbag", expect: Expect::Same, args: &["-c", "100", "-b", "-60s", "-e", "2"], check: Check::Run(devnull) },
-    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.badtimestamp", expect: Expect::Different("events without a readable time keep the previous time and check warns; Eventgen skips them"), args: &[], check: Check::Run(nonempty) },
+    Row { conf: "tests/sample_eventgen_conf/perf/eventgen.conf.perfwindbag", expect: Expect::Same, args: &["-c", "100", "-b", "-60s", "-e", "2", "-v"], check: Check::Run(devnull_perf) },
+    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.badtimestamp", expect: Expect::Different("events without a readable time keep the previous time and check warns; Eventgen skips them"), args: &[], check: Check::Run(badtimestamp) },
     Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.replay", expect: Expect::Same, args: &[], check: Check::Run(nonempty) },
-    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.timeorder", expect: Expect::Unsupported("stanza [timeorder] names no file (the sample is timeorder.csv); Eventgen drops it too"), args: &[], check: Check::Rejected(&["no file in", "try adding it to the stanza name"]) },
+    Row { conf: "tests/sample_eventgen_conf/replay/eventgen.conf.timeorder", expect: Expect::Same, args: &[], check: Check::Dropped(&["[timeorder] no file in", "try adding it to the stanza name"]) },
     // Its rate tables give 0.285 at midnight on a Monday (count 1 rounds to 0, as in Eventgen);
     // Thursday 19:00 has factor 1.
     Row { conf: "tests/sample_eventgen_conf/replaytimestamp/eventgen.conf.replaytimestamp", expect: Expect::Same, args: &["--now", "2024-01-04T19:00:00Z"], check: Check::Run(replaytimestamp_cr) },
@@ -755,6 +901,28 @@ fn run_row(root: &Path, row: &Row) -> Result<(), String> {
             return Err(format!("check failed:\n{check_text}"));
         }
         Check::PlanOnly => return Ok(()),
+        Check::Dropped(needles) => {
+            let warned = |n: &&str| {
+                stderr(&c)
+                    .lines()
+                    .any(|l| l.starts_with("WARN ") && l.contains(*n))
+            };
+            let missing: Vec<_> = needles.iter().filter(|n| !warned(n)).collect();
+            if !stdout(&c).contains("0 samples, 0 errors") || !missing.is_empty() {
+                return Err(format!(
+                    "expected 0 samples and warnings {missing:?}:\n{check_text}"
+                ));
+            }
+            let g = exec(&["generate", conf_s, "--now", NOW, "--seed", "1"]);
+            if !stdout(&g).is_empty() || !stderr(&g).contains("nothing to generate") {
+                return Err(format!(
+                    "generate ran something:\n{}{}",
+                    stdout(&g),
+                    stderr(&g)
+                ));
+            }
+            return Ok(());
+        }
         _ => {}
     }
     let mut args = vec!["generate", conf_s, "--now", NOW, "--seed", "1"];

@@ -185,6 +185,13 @@ fn conf_syntax_comments_continuations_and_last_duplicate() {
          token.0.token = @@a\ntoken.0.replacementType = static\ntoken.0.replacement = one \\\ntwo\n",
     );
     app.sample("s.log", "@@a\n");
-    // As in Splunk, the backslash goes and the line break stays part of the value.
-    assert_eq!(app.out(&[]), "one \ntwo\n".repeat(2));
+    // As in Splunk, the backslash goes and the line break stays part of the value; the later
+    // `count` wins, with a warning naming both lines.
+    let o = app.run(&[]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "one \ntwo\n".repeat(2));
+    assert_eq!(
+        stderr(&o),
+        "WARN ./default/eventgen.conf:5: [s.log] count: set twice in this stanza (line 4 and here); this later line wins, as in Splunk\n"
+    );
 }

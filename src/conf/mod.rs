@@ -4,6 +4,8 @@
 //! everything Eventgen configs use): `[stanza]` headers, `key = value` (or `key: value`),
 //! whole-line `#`/`;` comments, indented or backslash-continued lines, last duplicate wins.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 
 use std::path::Path;
@@ -164,6 +166,17 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
         if backslash {
             value.pop();
         }
+        if let Some(prev) = stanzas[i].settings.get(key) {
+            problems.push(
+                Problem::warning(format!(
+                    "set twice in this stanza (line {} and here); this later line wins, as in Splunk",
+                    prev.location.line
+                ))
+                .at(path, line_no)
+                .stanza(&stanzas[i].name)
+                .key(key),
+            );
+        }
         stanzas[i].settings.insert(
             key,
             Setting {
@@ -185,12 +198,12 @@ fn ends_with_continuation(value: &str) -> bool {
 pub fn read_conf(path: &Path) -> Result<(Vec<Stanza>, Vec<Problem>), Problem> {
     let bytes =
         std::fs::read(path).map_err(|e| Problem::error(format!("cannot read: {e}")).at(path, 0))?;
-    // Eventgen falls back to latin-1 when the file is not UTF-8; so do we.
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
-    };
-    Ok(parse_conf(path, &text))
+    let (text, note) = text::decode(&bytes);
+    let (stanzas, mut problems) = parse_conf(path, &text);
+    if let Some(note) = note {
+        problems.insert(0, Problem::warning(note).at(path, 0));
+    }
+    Ok((stanzas, problems))
 }
 
 /// Splunk layering: later layers override keys of same-named stanzas of earlier ones; the

@@ -167,6 +167,17 @@ impl JinjaPlan {
         rng: &mut Rng,
         out: &mut Vec<JinjaEvent>,
     ) -> Result<(), String> {
+        self.render_in(ctx, &WindowTexts::new(ctx), rng, out)
+    }
+
+    /// [`render`](Self::render) with the window's texts made once for all cycles of a job.
+    pub fn render_in(
+        &self,
+        ctx: &JinjaCycle,
+        texts: &WindowTexts,
+        rng: &mut Rng,
+        out: &mut Vec<JinjaEvent>,
+    ) -> Result<(), String> {
         let slices = ctx.max_count.max(1) as f64;
         let earliest = micros_to_secs(ctx.earliest);
         let latest = micros_to_secs(ctx.latest);
@@ -185,8 +196,8 @@ impl JinjaPlan {
         let eventgen = minijinja::context! {
             eventgen_count => ctx.cycle,
             eventgen_maxcount => ctx.max_count,
-            eventgen_earliest => python_datetime(ctx.earliest, ctx.tz),
-            eventgen_latest => python_datetime(ctx.latest, ctx.tz),
+            eventgen_earliest => texts.earliest.clone(),
+            eventgen_latest => texts.latest.clone(),
             eventgen_earliest_epoch => earliest,
             eventgen_latest_epoch => latest,
             eventgen_target_time_earliest => target_earliest,
@@ -203,6 +214,22 @@ impl JinjaPlan {
             .map_err(|e| describe_error(&e, &self.dir));
         *rng = state.rng.lock().unwrap_or_else(|p| p.into_inner()).clone();
         events::parse_events(&rendered?, &self.label, out)
+    }
+}
+
+/// `eventgen_earliest` and `eventgen_latest`: the same for every cycle of a job, and
+/// formatting them costs more than many templates' render, so a job makes them once.
+pub struct WindowTexts {
+    earliest: Value,
+    latest: Value,
+}
+
+impl WindowTexts {
+    pub fn new(ctx: &JinjaCycle) -> WindowTexts {
+        WindowTexts {
+            earliest: Value::from(python_datetime(ctx.earliest, ctx.tz)),
+            latest: Value::from(python_datetime(ctx.latest, ctx.tz)),
+        }
     }
 }
 

@@ -16,6 +16,10 @@ use crate::timing::{MICROS_PER_SEC, Micros, Tz};
 use crate::token::template::{SlotCache, render_slow};
 use crate::token::{Token, ValueContext};
 
+/// A job whose size the scheduler cannot bound (jinja) hands its batch to the output once it
+/// holds this many bytes, so one job never holds more than a few megabytes.
+pub const BATCH_BYTES: usize = 1 << 20;
+
 /// One unit of work for a worker.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -113,6 +117,10 @@ pub struct Worker {
     last_sample: usize,
     /// Per token of the current sample: the per-second text of a `%f` timestamp.
     micros_cache: Vec<Option<MicrosCache>>,
+    /// Per counter sample: its template in pieces and value checkpoints.
+    counters_state: Vec<Option<Box<counter::CounterState>>>,
+    /// Windbag's event times.
+    py_time: PyTime,
 }
 
 /// A timestamp format with `%f`, rendered once per second with the positions of its
@@ -193,11 +201,26 @@ impl Worker {
             no_slots: SlotCache::default(),
             last_sample: usize::MAX,
             micros_cache: Vec::new(),
+            counters_state: (0..n).map(|_| None).collect(),
+            py_time: PyTime::default(),
         }
     }
 
     /// Renders `job` into `batch` (cleared by the caller).
     pub fn run(&mut self, job: &Job, batch: &mut Batch) {
+        self.run_streaming(job, batch, &mut |_| true);
+    }
+
+    /// Renders `job` into `batch` (cleared by the caller). A job whose size the scheduler
+    /// cannot bound (jinja) hands `flush` its batch whenever it holds [`BATCH_BYTES`]; `flush`
+    /// sends it on and leaves an empty one (or leaves it to grow), and returns `false` when
+    /// the run is over.
+    pub fn run_streaming(
+        &mut self,
+        job: &Job,
+        batch: &mut Batch,
+        flush: &mut dyn FnMut(&mut Batch) -> bool,
+    ) {
         let plan = self.plan.clone();
         let sample = &plan.samples[job.sample];
         batch.sample = job.sample;
@@ -208,10 +231,13 @@ impl Worker {
             Generator::Windbag => self.run_windbag(sample, job, batch),
             Generator::Jinja(jp, count_type) => {
                 let jp = jp.clone();
-                self.run_jinja(sample, &jp, *count_type, job, &mut rng, batch)
+                self.run_jinja(sample, &jp, *count_type, job, &mut rng, batch, flush)
             }
-            Generator::Counter(_) => {
-                crate::generate::counter::run(sample, job, batch, &mut self.raw)
+            Generator::Counter(c) => {
+                let state = self.counters_state[job.sample].get_or_insert_with(|| {
+                    Box::new(counter::CounterState::new(&sample.name, sample.count, c))
+                });
+                state.run(sample, c, job, batch)
             }
         }
     }
@@ -465,6 +491,9 @@ impl Worker {
         self.times = times;
     }
 
+    /// Cycles `[job.position, job.position + job.count)` of the firing (`cycles`), or cycles
+    /// until `job.count` events came out (`line_count`: one job per firing).
+    #[allow(clippy::too_many_arguments)]
     fn run_jinja(
         &mut self,
         sample: &SamplePlan,
@@ -473,31 +502,38 @@ impl Worker {
         job: &Job,
         rng: &mut Rng,
         batch: &mut Batch,
+        flush: &mut dyn FnMut(&mut Batch) -> bool,
     ) {
-        use crate::generate::jinja::JinjaCycle;
+        use crate::generate::jinja::{JinjaCycle, WindowTexts};
+        let lines = count_type == crate::plan::JinjaCount::Lines;
         let target = job.count.max(1);
         let mut events = Vec::new();
         let mut emitted = 0u64;
         // Bounded: a template that renders nothing cannot loop forever in line_count mode.
-        let max_cycles = if count_type == crate::plan::JinjaCount::Lines {
-            target * 100
+        let (first, max_cycles, max_count) = if lines {
+            (0, target * 100, target)
         } else {
-            target
+            (job.position, job.count, job.cycle.1.max(1))
         };
-        for cycle in 0..max_cycles {
-            if count_type == crate::plan::JinjaCount::Lines && emitted >= target {
+        let mut texts: Option<WindowTexts> = None;
+        for cycle in first..first + max_cycles {
+            if lines && emitted >= target {
                 break;
+            }
+            if batch.bytes.len() >= BATCH_BYTES && !flush(batch) {
+                return;
             }
             events.clear();
             let cx = JinjaCycle {
                 cycle,
-                max_count: target,
+                max_count,
                 earliest: job.earliest,
                 latest: job.latest,
                 now: job.latest,
                 tz: sample.tz,
             };
-            let result = jp.render(&cx, rng, &mut events);
+            let texts = texts.get_or_insert_with(|| WindowTexts::new(&cx));
+            let result = jp.render_in(&cx, texts, rng, &mut events);
             for ev in &events {
                 let t = ev.time.unwrap_or(job.latest);
                 let meta = EventMeta {
@@ -530,22 +566,77 @@ impl Worker {
         }
     }
 
+    /// Events `position + 1 ..= position + count` of the firing's `cycle.1`, evenly spaced
+    /// over (earliest, latest].
     fn run_windbag(&mut self, sample: &SamplePlan, job: &Job, batch: &mut Batch) {
-        use std::io::Write;
-        let count = job.count;
-        let step = (job.latest - job.earliest) as f64 / count.max(1) as f64;
-        for i in 1..=count {
+        let total = job.cycle.1.max(1);
+        let step = (job.latest - job.earliest) as f64 / total as f64;
+        let mut num = itoa::Buffer::new();
+        let mut of = [0u8; 20];
+        let of_len = {
+            let t = num.format(total).as_bytes();
+            of[..t.len()].copy_from_slice(t);
+            t.len()
+        };
+        for i in job.position + 1..=job.position + job.count {
             let t = job.earliest + (step * i as f64).round() as i64;
-            let dt = self.datetime(sample.tz, t);
             self.raw.clear();
-            let _ = writeln!(
-                self.raw,
-                "{} -0700 WINDBAG Event {} of {}",
-                python_datetime(&dt),
-                i + job.position,
-                job.cycle.1
-            );
+            self.py_time.push(sample.tz, t, &mut self.raw);
+            self.raw.extend_from_slice(b" -0700 WINDBAG Event ");
+            self.raw.extend_from_slice(num.format(i).as_bytes());
+            self.raw.extend_from_slice(b" of ");
+            self.raw.extend_from_slice(&of[..of_len]);
+            self.raw.push(b'\n');
             push_event(sample, t, None, &self.raw, batch);
+        }
+    }
+}
+
+/// Python's `str(datetime)` of event times (`YYYY-MM-DD HH:MM:SS[.ffffff]`), with the text of
+/// the whole second made once per second.
+#[derive(Debug)]
+pub struct PyTime {
+    sec: i64,
+    tz: Tz,
+    text: Vec<u8>,
+}
+
+impl Default for PyTime {
+    fn default() -> PyTime {
+        PyTime {
+            sec: i64::MIN,
+            tz: Tz::Local,
+            text: Vec::new(),
+        }
+    }
+}
+
+impl PyTime {
+    /// Appends the time `t` in `tz` to `out`.
+    pub fn push(&mut self, tz: Tz, t: Micros, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let sec = t.div_euclid(MICROS_PER_SEC);
+        if sec != self.sec || tz != self.tz {
+            self.text.clear();
+            let _ = write!(
+                self.text,
+                "{}",
+                tz.datetime(sec * MICROS_PER_SEC)
+                    .format("%Y-%m-%d %H:%M:%S")
+            );
+            self.sec = sec;
+            self.tz = tz;
+        }
+        out.extend_from_slice(&self.text);
+        let micros = t.rem_euclid(MICROS_PER_SEC);
+        if micros != 0 {
+            let mut digits = [b'.', b'0', b'0', b'0', b'0', b'0', b'0'];
+            let mut m = micros;
+            for d in digits[1..].iter_mut().rev() {
+                *d = b'0' + (m % 10) as u8;
+                m /= 10;
+            }
+            out.extend_from_slice(&digits);
         }
     }
 }
@@ -598,17 +689,6 @@ fn note_meta(batch: &mut Batch, encoding: Encoding, meta: &EventMeta<'_>) {
         let mut m = crate::output::BatchMeta::default();
         m.set(meta);
         batch.meta_changes.push((batch.ends.len() as u32, m));
-    }
-}
-
-/// Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS[.ffffff]`.
-pub fn python_datetime(dt: &DateTime<FixedOffset>) -> String {
-    use chrono::Timelike;
-    let micros = dt.nanosecond() / 1000;
-    if micros == 0 {
-        dt.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        format!("{}.{:06}", dt.format("%Y-%m-%d %H:%M:%S"), micros)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::matching::Candidate;
-use super::policy::Reader;
+use super::policy::{Bad, Reader};
 use super::replay::{self, ReplayPlan};
 use super::sample::{self, DEFAULT_BREAKER, RawEvent, RowMeta};
 use super::tokens::{self, CompiledTokens, FileCache};
@@ -29,17 +29,29 @@ pub struct SampleEvent {
 pub(super) struct Reading {
     pub sampletype: String,
     pub autotimestamp: bool,
-    pub autotimestamps: Option<String>,
+    /// `autotimestamps` parsed; `None`: the built-in list.
+    pub autotimestamps: Option<Vec<(String, String)>>,
     pub bundlelines: bool,
     pub time_field: String,
     pub breaker: String,
+}
+
+fn read_autotimestamps(r: &mut Reader) -> Option<Vec<(String, String)>> {
+    let text = r.string("autotimestamps")?;
+    match autotime::parse_list(&text) {
+        Ok(l) => Some(l),
+        Err(e) => match r.bad("autotimestamps", e) {
+            Bad::Fallback(Some(f)) => autotime::parse_list(f).ok(),
+            _ => None,
+        },
+    }
 }
 
 pub(super) fn read_settings(r: &mut Reader) -> Reading {
     Reading {
         sampletype: r.choice("sampletype"),
         autotimestamp: r.bool("autotimestamp"),
-        autotimestamps: r.string("autotimestamps"),
+        autotimestamps: read_autotimestamps(r),
         bundlelines: r.bool("bundlelines"),
         time_field: r.string("timeField").unwrap_or_else(|| "_raw".into()),
         breaker: r
@@ -93,7 +105,7 @@ pub(super) fn build(
     }
 
     if reading.autotimestamp && matches!(cx.generator, Generator::Sample) {
-        add_autotimestamps(c, settings, reading, &raw_events, &mut compiled, problems);
+        add_autotimestamps(c, reading, &raw_events, &mut compiled, problems);
     }
     let replay_plan = matches!(cx.generator, Generator::Replay).then(|| {
         let now = cx.now.unwrap_or_else(crate::timing::clock::wall_now);
@@ -160,11 +172,19 @@ fn load(
         );
         return None;
     };
+    let mut notes = Vec::new();
     let loaded = if reading.sampletype == "csv" {
-        sample::read_csv(file, &reading.time_field)
+        sample::read_csv(file, &reading.time_field, &mut notes)
     } else {
-        sample::read_text(file).and_then(|t| sample::split_raw(&t, &reading.breaker))
+        sample::read_text(file, &mut notes).and_then(|t| sample::split_raw(&t, &reading.breaker))
     };
+    for n in notes {
+        problems.push(
+            Problem::warning(format!("sample file {n}"))
+                .located(&c.location)
+                .stanza(&c.stanza),
+        );
+    }
     let mut raw_events = match loaded {
         Ok(ev) => ev,
         Err(e) => {
@@ -203,31 +223,15 @@ fn load(
 /// `autotimestamp`: timestamp tokens for the formats of the list found in the sample.
 fn add_autotimestamps(
     c: &Candidate,
-    settings: &Settings,
     reading: &Reading,
     raw_events: &[RawEvent],
     compiled: &mut CompiledTokens,
     problems: &mut Vec<Problem>,
 ) {
-    let list = match reading.autotimestamps.as_deref() {
-        Some(text) => match autotime::parse_list(text) {
-            Ok(l) => l,
-            Err(e) => {
-                let loc = settings
-                    .get("autotimestamps")
-                    .map(|s| s.location.clone())
-                    .unwrap_or_default();
-                problems.push(
-                    Problem::error(e)
-                        .located(&loc)
-                        .stanza(&c.stanza)
-                        .key("autotimestamps"),
-                );
-                Vec::new()
-            }
-        },
-        None => autotime::default_list(),
-    };
+    let list = reading
+        .autotimestamps
+        .clone()
+        .unwrap_or_else(autotime::default_list);
     let found = autotime::detect(raw_events, &list);
     if found.is_empty() {
         problems.push(

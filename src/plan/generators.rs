@@ -139,6 +139,25 @@ pub(super) fn build(r: &mut Reader, c: &Candidate, generator_name: &str) -> Gene
                     // Already an error; a file-less placeholder avoids a second, misleading one.
                     Generator::Windbag
                 }
+                Some(target) if !dir.join(&target).is_file() => {
+                    let (key, what, spec, path) = if dir.is_dir() {
+                        (
+                            "jinja_target_template",
+                            "jinja template",
+                            target.clone(),
+                            dir.join(&target),
+                        )
+                    } else {
+                        (
+                            "jinja_template_dir",
+                            "jinja template folder",
+                            dir_setting.clone(),
+                            dir.clone(),
+                        )
+                    };
+                    r.error(key, super::paths::not_found(what, &spec, &[path]));
+                    Generator::Windbag
+                }
                 Some(target) => match JinjaPlan::build(&dir, &target, r.raw("jinja_variables")) {
                     Ok(p) => Generator::Jinja(Arc::new(p), count_type),
                     Err(e) => {

@@ -820,6 +820,14 @@ pub fn lookup(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|key| key.name == name)
 }
 
+/// For keys accepted only so that Eventgen configs load: why they have no effect here.
+pub fn no_effect(name: &str) -> Option<&'static str> {
+    lookup(name).map(|k| k.doc).filter(|doc| {
+        doc.to_ascii_lowercase()
+            .contains("accepted for compatibility")
+    })
+}
+
 /// `true` for `token.N.token|replacementType|replacement` and `host.token|replacement`.
 pub fn is_token_key(name: &str) -> bool {
     name.starts_with("token.") || name == "host.token" || name == "host.replacement"
@@ -839,7 +847,7 @@ pub fn closest(name: &str) -> Option<&'static str> {
         .map(|(_, k)| k)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::keys::{self, Scope};
+use super::paths;
+use super::policy::Reader;
 use super::{ConfSource, Overrides};
 use crate::conf::{Setting, Settings, Stanza};
 use crate::problem::{Location, Problem};
@@ -33,7 +35,7 @@ impl Candidate {
 
 /// The merged settings of `stanza` over `[global]` over built-in defaults; `None` values
 /// (not set anywhere) stay absent.
-fn with_defaults(global: &Settings) -> Settings {
+pub(super) fn with_defaults(global: &Settings) -> Settings {
     let mut s = Settings::default();
     for key in keys::KEYS.iter().filter(|k| k.scope == Scope::Sample) {
         if let Some(d) = key.default {
@@ -69,6 +71,35 @@ fn sample_dir_of(setting: Option<&Setting>, src: &ConfSource) -> PathBuf {
     }
 }
 
+/// Why a stanza that needs a sample file matched none, with the absolute folder tried, a
+/// note when `SPLUNK_HOME` is unset, and the nearest file name.
+fn no_match_message(dir: &Path, stanza: &str, settings: &Settings) -> String {
+    let shown = paths::absolute(dir);
+    let mut msg = if !dir.is_dir() {
+        format!(
+            "sample folder {} does not exist, so no sample file matches this stanza; Eventgen drops it too (set sampleDir)",
+            shown.display()
+        )
+    } else {
+        let mut m = format!(
+            "no file in {} matches this stanza; Eventgen drops it too",
+            shown.display()
+        );
+        let names = list_files(dir);
+        if let Some(near) = paths::nearest(stanza, &names) {
+            m.push_str(&format!(" (did you mean {near}?)"));
+        }
+        if settings.value("sampletype") == Some("csv") && !stanza.ends_with(".csv") {
+            m.push_str(" (CSV samples usually end in .csv: try adding it to the stanza name)");
+        }
+        m
+    };
+    msg.push_str(&paths::splunk_home_note(
+        settings.value("sampleDir").unwrap_or(""),
+    ));
+    msg
+}
+
 fn list_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -90,32 +121,21 @@ pub(super) fn match_samples(
     src: &ConfSource,
     stanzas: &[Stanza],
     global: &Settings,
+    base: &Settings,
     ov: &Overrides,
     problems: &mut Vec<Problem>,
 ) -> Vec<Candidate> {
-    let base = with_defaults(global);
     let enabled: Vec<&Stanza> = stanzas
         .iter()
         .filter(|st| {
             if ov.enable_disabled {
                 return true;
             }
-            let v = st.settings.get("disabled").or_else(|| base.get("disabled"));
-            match v.map(|d| keys::parse_bool(&d.value)) {
-                None | Some(Ok(false)) => true,
-                Some(Ok(true)) => false,
-                Some(Err(e)) => {
-                    // A stanza whose switch cannot be read does not run.
-                    let loc = v.map(|d| d.location.clone()).unwrap_or_default();
-                    problems.push(
-                        Problem::error(e)
-                            .located(&loc)
-                            .stanza(&st.name)
-                            .key("disabled"),
-                    );
-                    false
-                }
+            let mut settings = base.clone();
+            if let Some(d) = st.settings.get("disabled") {
+                settings.insert("disabled", d.clone());
             }
+            !Reader::new(&settings, Some(base), &st.name, problems).bool("disabled")
         })
         .collect();
 
@@ -123,6 +143,7 @@ pub(super) fn match_samples(
     let mut dir_cache: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     let mut by_file: BTreeMap<(PathBuf, String), Vec<usize>> = BTreeMap::new();
     let mut matched_any = vec![false; enabled.len()];
+    let mut invalid = vec![false; enabled.len()];
     let mut dirs = Vec::with_capacity(enabled.len());
     for (i, st) in enabled.iter().enumerate() {
         let dir = sample_dir_of(
@@ -134,12 +155,26 @@ pub(super) fn match_samples(
         let names = dir_cache
             .entry(dir.clone())
             .or_insert_with(|| list_files(&dir));
-        let re = fancy_regex::Regex::new(&format!("^(?:{})$", st.name)).ok();
+        let re = match fancy_regex::Regex::new(&format!("^(?:{})$", st.name)) {
+            Ok(re) => re,
+            Err(e) => {
+                // Eventgen's re.match raises on such a name and stops; here only this
+                // stanza is left out.
+                problems.push(
+                    Problem::error(format!(
+                        "the stanza name is not a valid regular expression, so it matches no sample file: {}",
+                        crate::token::regex_error_text(&e.to_string())
+                    ))
+                    .located(&st.location)
+                    .stanza(&st.name),
+                );
+                invalid[i] = true;
+                dirs.push(dir);
+                continue;
+            }
+        };
         for name in names.iter() {
-            let hit = match &re {
-                Some(re) => re.is_match(name).unwrap_or(false),
-                None => *name == st.name,
-            };
+            let hit = re.is_match(name).unwrap_or(false);
             if hit {
                 matched_any[i] = true;
                 by_file
@@ -208,9 +243,10 @@ pub(super) fn match_samples(
         }
     }
 
-    // Stanzas that matched no file: fine for file-less generators, an error otherwise.
+    // Stanzas that matched no file: fine for file-less generators; Eventgen drops the others
+    // with a warning, and so do we.
     for (i, st) in enabled.iter().enumerate() {
-        if matched_any[i] {
+        if matched_any[i] || invalid[i] {
             continue;
         }
         let mut settings = base.clone();
@@ -244,16 +280,11 @@ pub(super) fn match_samples(
         {
             continue;
         }
-        let mut msg = format!("no file in {} matches this stanza", dirs[i].display());
-        if !dirs[i].is_dir() {
-            msg = format!(
-                "sample folder {} does not exist (set sampleDir)",
-                dirs[i].display()
-            );
-        } else if settings.value("sampletype") == Some("csv") && !st.name.ends_with(".csv") {
-            msg.push_str(" (CSV samples usually end in .csv: try adding it to the stanza name)");
-        }
-        problems.push(Problem::error(msg).located(&st.location).stanza(&st.name));
+        problems.push(
+            Problem::warning(no_match_message(&dirs[i], &st.name, &settings))
+                .located(&st.location)
+                .stanza(&st.name),
+        );
     }
     out.sort_by(|a, b| {
         (

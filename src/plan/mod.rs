@@ -14,6 +14,7 @@ pub mod keys;
 mod matching;
 mod metadata;
 mod outputs;
+mod paths;
 mod policy;
 pub mod replay;
 pub mod sample;
@@ -215,7 +216,7 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
         generator_workers: 1,
         ..Plan::default()
     };
-    let mut g = Reader::new(&global, "global", &mut problems);
+    let mut g = Reader::new(&global, None, "global", &mut problems);
     let workers = g.int("generatorWorkers").max(1) as usize;
     plan.generator_workers = ov.generators.unwrap_or(workers).max(1);
     plan.seed = ov.seed.or_else(|| {
@@ -225,6 +226,7 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
     });
     plan.state_dir = ov.state_dir.clone();
 
+    let base = matching::with_defaults(&global);
     let mut files = FileCache::default();
     let mut outputs: Vec<OutputSpec> = Vec::new();
     for (i, stanzas) in per_source {
@@ -232,7 +234,7 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
         for st in &stanzas {
             check_keys_stanza(st, &mut problems);
         }
-        for candidate in match_samples(src, &stanzas, &global, ov, &mut problems) {
+        for candidate in match_samples(src, &stanzas, &global, &base, ov, &mut problems) {
             if let Some(name) = &ov.sample
                 && candidate.stanza != *name
                 && candidate.file_name.as_deref() != Some(name.as_str())
@@ -240,7 +242,7 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
                 continue;
             }
             let mut sample_problems = Vec::new();
-            let built = build_sample(src, &candidate, ov, &mut files, &mut sample_problems);
+            let built = build_sample(src, &candidate, &base, ov, &mut files, &mut sample_problems);
             let failed = sample_problems.iter().any(Problem::is_error);
             problems.extend(sample_problems);
             match built {
@@ -321,17 +323,18 @@ fn with_overrides(settings: &Settings, ov: &Overrides) -> Settings {
 fn build_sample(
     src: &ConfSource,
     c: &Candidate,
+    base: &Settings,
     ov: &Overrides,
     files: &mut FileCache,
     problems: &mut Vec<Problem>,
 ) -> Option<(SamplePlan, OutputSpec)> {
     let settings = with_overrides(&c.settings, ov);
-    let mut r = Reader::new(&settings, &c.stanza, problems);
+    let mut r = Reader::new(&settings, Some(base), &c.stanza, problems);
     let mode = r.choice("mode");
     let generator_name = generators::name(&mut r, &mode);
     let reading = events::read_settings(&mut r);
     let t = timing::read(&mut r, generator_name == "replay");
-    let output_mode = outputs::mode(&mut r, ov);
+    let output_mode = outputs::mode(&mut r, c, ov);
     let (meta, extend_indexes) = metadata::read(&mut r, c.file_name.as_deref(), &generator_name);
     let generator = generators::build(&mut r, c, &generator_name);
     let spec = outputs::build(&mut r, c, &output_mode);

@@ -78,11 +78,28 @@ impl OutputSpec {
     }
 }
 
+/// Eventgen's outputs that eventgen-rs does not implement.
+const UNSUPPORTED: &[&str] = &["s2s", "splunkstream", "awss3", "scsout", "counter"];
+
 /// The output mode in effect: `outputMode`, or modinput in the Splunk app unless the sample
 /// keeps its own (file and spool always keep theirs).
-pub(super) fn mode(r: &mut Reader, ov: &Overrides) -> String {
+pub(super) fn mode(r: &mut Reader, c: &Candidate, ov: &Overrides) -> String {
     let keep_output = r.bool("keepOutputMode");
     let output_mode = r.choice("outputMode");
+    if let (Some(cli), Some(own)) = (&ov.output, c.settings.get("outputMode"))
+        && UNSUPPORTED.contains(&own.value.trim())
+    {
+        let stanza = r.stanza;
+        r.problems.push(
+            Problem::warning(format!(
+                "outputMode {} is not supported by eventgen-rs; this run sends the events to --output {cli} instead",
+                own.value.trim()
+            ))
+            .located(&own.location)
+            .stanza(stanza)
+            .key("outputMode"),
+        );
+    }
     if ov.app_mode && !keep_output && !matches!(output_mode.as_str(), "file" | "spool") {
         return "modinput".into();
     }
@@ -163,7 +180,9 @@ pub(super) fn build(r: &mut Reader, c: &Candidate, output_mode: &str) -> Option<
             };
             r.error(
                 "outputMode",
-                format!("outputMode {other} is not supported by eventgen-rs; use {instead}"),
+                format!(
+                    "outputMode {other} is not supported by eventgen-rs; use {instead} (from the command line, --output MODE runs this config with another output)"
+                ),
             );
             None
         }

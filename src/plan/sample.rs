@@ -26,15 +26,54 @@ pub struct RawEvent {
     pub time_field: Option<String>,
 }
 
-/// Reads a file as UTF-8, falling back to latin-1 as Eventgen does; line ends normalised.
-pub fn read_text(path: &Path) -> Result<String, String> {
+/// Reads a text file (UTF-8 or UTF-16 with a BOM, else latin-1 as Eventgen does; see
+/// [`crate::conf::text::decode`]) with line ends normalised. A note for the user goes to
+/// `notes` when the file was not plain UTF-8.
+pub fn read_text(path: &Path, notes: &mut Vec<String>) -> Result<String, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
-    };
+    let (text, note) = crate::conf::text::decode(&bytes);
+    if let Some(n) = note {
+        notes.push(format!("{}: {n}", path.display()));
+    }
     Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
+
+/// A breaker: the fast engine when it can, the lookaround-capable one otherwise (as token
+/// regexes do).
+enum Breaker {
+    Plain(regex::Regex),
+    Fancy(fancy_regex::Regex),
+}
+
+impl Breaker {
+    fn compile(breaker: &str) -> Result<Breaker, String> {
+        let pattern = format!("(?m){breaker}");
+        match regex::Regex::new(&pattern) {
+            Ok(re) => Ok(Breaker::Plain(re)),
+            Err(plain) => fancy_regex::Regex::new(&pattern)
+                .map(Breaker::Fancy)
+                .map_err(|e| {
+                    format!(
+                        "breaker regex does not compile: {}",
+                        crate::token::regex_errors_text(&e.to_string(), &plain.to_string())
+                    )
+                }),
+        }
+    }
+
+    /// Start and end of every match (a fancy match that fails at run time, e.g. by
+    /// backtracking too far, ends the list).
+    fn matches(&self, text: &str) -> Vec<(usize, usize)> {
+        match self {
+            Breaker::Plain(re) => re.find_iter(text).map(|m| (m.start(), m.end())).collect(),
+            Breaker::Fancy(re) => re
+                .find_iter(text)
+                .map_while(Result::ok)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+        }
+    }
 }
 
 /// Splits raw text into events: one per line for the default breaker, else at every breaker
@@ -59,19 +98,14 @@ pub fn split_raw(text: &str, breaker: &str) -> Result<Vec<RawEvent>, String> {
         }
         return Ok(events);
     }
-    let re = regex::Regex::new(&format!("(?m){breaker}")).map_err(|e| {
-        format!("breaker regex does not compile (lookaround and backreferences are not supported in breakers): {}", first_line(&e.to_string()))
-    })?;
-    if re.is_match("") || re.find_iter(text).any(|m| m.is_empty()) {
+    let re = Breaker::compile(breaker)?;
+    let found = re.matches(text);
+    if re.matches("").iter().any(|m| m.0 == m.1) || found.iter().any(|m| m.0 == m.1) {
         return Err(format!(
             "breaker {breaker:?} can match an empty string, which would split forever; make it match at least one character"
         ));
     }
-    let mut starts: Vec<usize> = re
-        .find_iter(text)
-        .map(|m| m.start())
-        .filter(|&s| s > 0)
-        .collect();
+    let mut starts: Vec<usize> = found.iter().map(|m| m.0).filter(|&s| s > 0).collect();
     starts.dedup();
     let mut prev = 0;
     starts.push(text.len());
@@ -98,14 +132,14 @@ pub fn split_raw(text: &str, breaker: &str) -> Result<Vec<RawEvent>, String> {
     Ok(events)
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
-}
-
 /// Reads a CSV sample: header row, a `_raw` column, optional `host`, `source`,
 /// `sourcetype`, `index` columns applied per event, and `time_field` kept for replay.
-pub fn read_csv(path: &Path, time_field: &str) -> Result<Vec<RawEvent>, String> {
-    let text = read_text(path)?;
+pub fn read_csv(
+    path: &Path,
+    time_field: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<RawEvent>, String> {
+    let text = read_text(path, notes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -196,6 +230,15 @@ mod tests {
     }
 
     #[test]
+    fn lookahead_breakers_work() {
+        let ev = split_raw("m a=1\nb=2\nm c=3\n", r"[\n\r]+(?=m )").unwrap();
+        assert_eq!(texts(&ev), ["m a=1\nb=2\n", "\nm c=3\n"]);
+        let e = split_raw("x", "(?<=a").unwrap_err();
+        assert!(e.starts_with("breaker regex does not compile: "), "{e}");
+        assert!(!e.ends_with("regex parse error:"), "{e}");
+    }
+
+    #[test]
     fn csv_rows_with_metadata() {
         let dir = std::env::temp_dir().join(format!("eg-csv-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -205,12 +248,16 @@ mod tests {
             "_time,index,host,_raw\n2020-01-01,web,h1,\"a, \"\"quoted\"\"\"\n2020-01-02,,h2,b\n",
         )
         .unwrap();
-        let ev = read_csv(&p, "_time").unwrap();
+        let ev = read_csv(&p, "_time", &mut Vec::new()).unwrap();
         assert_eq!(texts(&ev), ["a, \"quoted\"\n", "b\n"]);
         assert_eq!(ev[0].meta.as_ref().unwrap().index.as_deref(), Some("web"));
         assert_eq!(ev[1].meta.as_ref().unwrap().host.as_deref(), Some("h2"));
         assert_eq!(ev[1].time_field.as_deref(), Some("2020-01-02"));
         std::fs::write(&p, "a,b\n1,2\n").unwrap();
-        assert!(read_csv(&p, "_raw").unwrap_err().contains("no _raw column"));
+        assert!(
+            read_csv(&p, "_raw", &mut Vec::new())
+                .unwrap_err()
+                .contains("no _raw column")
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! window, backfill, end and time zone.
 
 use super::keys;
-use super::policy::Reader;
+use super::policy::{Bad, Reader};
 use crate::problem::Problem;
 use crate::timing::Tz;
 use crate::timing::rate::Rates;
@@ -109,10 +109,10 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
     };
     let tz = match Tz::parse(r.raw("timezone").unwrap_or("local")) {
         Ok(tz) => tz,
-        Err(e) => {
-            r.error("timezone", e);
-            Tz::Local
-        }
+        Err(e) => match r.bad("timezone", e) {
+            Bad::Fallback(Some(f)) => Tz::parse(f).unwrap_or(Tz::Local),
+            _ => Tz::Local,
+        },
     };
     let randomize_events = r.bool("randomizeEvents") && !replay;
     let sequential_timestamp = r.bool("sequentialTimestamp");

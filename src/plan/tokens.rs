@@ -30,12 +30,14 @@ pub struct FileCache {
 }
 
 impl FileCache {
-    fn load(&mut self, path: &Path) -> Result<Arc<ReplacementFile>, String> {
+    /// Loads a file once per plan; a note about its encoding comes with the first load.
+    fn load(&mut self, path: &Path) -> Result<(Arc<ReplacementFile>, Option<String>), String> {
         let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         if let Some(f) = self.files.get(&key) {
-            return Ok(f.clone());
+            return Ok((f.clone(), None));
         }
-        let text = crate::plan::sample::read_text(&key).map_err(|_| {
+        let mut notes = Vec::new();
+        let text = crate::plan::sample::read_text(&key, &mut notes).map_err(|_| {
             format!(
                 "replacement file {} not found or unreadable",
                 path.display()
@@ -47,7 +49,7 @@ impl FileCache {
         }
         let file = Arc::new(ReplacementFile::new(key.clone(), self.files.len(), lines));
         self.files.insert(key, file.clone());
-        Ok(file)
+        Ok((file, notes.pop()))
     }
 
     pub fn len(&self) -> usize {
@@ -57,6 +59,23 @@ impl FileCache {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+}
+
+/// The message for a replacement file that exists nowhere: every absolute path tried (the
+/// working directory, the sample folder, the conf file's folder), a near match, the
+/// `SPLUNK_HOME` note, and what happens instead.
+fn missing_file(spec: &str, bases: &[&Path], instead: &str) -> String {
+    let expanded = PathBuf::from(crate::token::expand_vars(spec).replace('\\', "/"));
+    let mut tried: Vec<PathBuf> = if expanded.is_absolute() {
+        vec![expanded]
+    } else {
+        bases.iter().map(|b| b.join(&expanded)).collect()
+    };
+    tried.dedup();
+    format!(
+        "{}; {instead}",
+        crate::plan::paths::not_found("replacement file", spec, &tried)
+    )
 }
 
 /// A counter (integerid, seqfile) a token needs, with the value it starts from.
@@ -198,8 +217,31 @@ pub fn compile(
             t @ ("file" | "mvfile" | "seqfile") => {
                 let (path, column) = split_file_column(&rep.value);
                 let resolved = resolve_path(path.trim(), bases);
+                if !resolved.exists() {
+                    problems.push(
+                        Problem::warning(missing_file(
+                            path.trim(),
+                            bases,
+                            "the token is left unreplaced, as in Eventgen",
+                        ))
+                        .located(&rep.location)
+                        .stanza(stanza)
+                        .key(&format!("token.{n}.replacement")),
+                    );
+                    continue;
+                }
                 let file = match files.load(&resolved) {
-                    Ok(f) => f,
+                    Ok((f, note)) => {
+                        if let Some(note) = note {
+                            problems.push(
+                                Problem::warning(format!("replacement file {note}"))
+                                    .located(&rep.location)
+                                    .stanza(stanza)
+                                    .key(&format!("token.{n}.replacement")),
+                            );
+                        }
+                        f
+                    }
                     Err(e) => {
                         problems.push(rep_err(e));
                         continue;
@@ -288,10 +330,26 @@ pub fn compile(
 
     match (settings.get("host.token"), settings.get("host.replacement")) {
         (None, None) => {}
+        (Some(_), Some(r))
+            if !resolve_path(split_file_column(&r.value).0.trim(), bases).exists() =>
+        {
+            problems.push(
+                Problem::warning(missing_file(
+                    split_file_column(&r.value).0.trim(),
+                    bases,
+                    "host is not replaced, as in Eventgen",
+                ))
+                .located(&r.location)
+                .stanza(stanza)
+                .key("host.replacement"),
+            );
+        }
         (Some(t), Some(r)) => {
             let regex = TokenRegex::compile(&t.value);
             let (path, column) = split_file_column(&r.value);
-            let file = files.load(&resolve_path(path.trim(), bases));
+            let file = files
+                .load(&resolve_path(path.trim(), bases))
+                .map(|(f, _)| f);
             match (regex, file) {
                 (Ok(regex), Ok(file)) => {
                     out.host = Some(Token {

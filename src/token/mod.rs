@@ -31,11 +31,10 @@ impl TokenRegex {
             Ok(re) => Ok(TokenRegex::Plain(re)),
             Err(plain_err) => match fancy_regex::Regex::new(pattern) {
                 Ok(re) => Ok(TokenRegex::Fancy(re)),
-                Err(e) => Err(format!("regex does not compile: {e} ({plain_err})")
-                    .lines()
-                    .next()
-                    .unwrap_or("regex does not compile")
-                    .to_string()),
+                Err(e) => Err(format!(
+                    "regex does not compile: {}",
+                    regex_errors_text(&e.to_string(), &plain_err.to_string())
+                )),
             },
         }
     }
@@ -320,6 +319,52 @@ pub fn split_file_column(spec: &str) -> (&str, usize) {
     (spec, 0)
 }
 
+/// A regex parser's message on one line, whole: the `regex` crate's multi-line report
+/// (`regex parse error:`, the pattern, a caret, `error: …`) becomes `error text at column N
+/// of "pattern"`; other messages keep all their lines, joined.
+pub fn regex_error_text(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().collect();
+    if lines.first().map(|l| l.trim()) == Some("regex parse error:") {
+        let detail = lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("error:"))
+            .map(str::trim);
+        let pattern = lines.get(1).map(|l| l.trim_start());
+        let caret = lines
+            .iter()
+            .skip(2)
+            .find(|l| l.trim_start().starts_with('^'))
+            .map(|l| l.len() - l.trim_start().len() + 1);
+        let indent = lines.get(1).map_or(0, |l| l.len() - l.trim_start().len());
+        if let (Some(detail), Some(pattern)) = (detail, pattern) {
+            return match caret {
+                Some(c) => format!(
+                    "{detail} at column {} of {pattern:?}",
+                    c.saturating_sub(indent)
+                ),
+                None => format!("{detail} in {pattern:?}"),
+            };
+        }
+    }
+    lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The message for a pattern that neither regex engine accepts: the lookaround-capable
+/// engine's message, and the other engine's when it says something different.
+pub fn regex_errors_text(fancy: &str, plain: &str) -> String {
+    let (f, p) = (regex_error_text(fancy), regex_error_text(plain));
+    if f.contains(&p) || p.is_empty() {
+        f
+    } else {
+        format!("{f}; {p}")
+    }
+}
+
 /// Expands `$VAR` and `${VAR}` path segments from the environment (`$SPLUNK_HOME/...`).
 /// Unset variables stay as written.
 pub fn expand_vars(path: &str) -> String {
@@ -373,6 +418,20 @@ pub fn resolve_path(spec: &str, bases: &[&Path]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_errors_are_whole_and_on_one_line() {
+        let pattern = String::from("a(b");
+        let plain = regex::Regex::new(&pattern).unwrap_err().to_string();
+        let t = regex_error_text(&plain);
+        assert!(!t.contains('\n'), "{t}");
+        assert!(t.contains("unclosed group") && t.contains("\"a(b\""), "{t}");
+        let fancy = fancy_regex::Regex::new("*x").unwrap_err().to_string();
+        assert!(regex_error_text(&fancy).len() > 10, "{fancy}");
+        let e = TokenRegex::compile("(@@x").unwrap_err();
+        assert!(e.starts_with("regex does not compile: "), "{e}");
+        assert!(!e.ends_with("regex parse error:"), "{e}");
+    }
 
     #[test]
     fn file_column_split() {

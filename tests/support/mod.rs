@@ -641,3 +641,17 @@ pub fn parse_xml(text: &str) -> Result<XmlNode, String> {
     }
     root.ok_or_else(|| "no root element".to_string())
 }
+
+/// `eventgen check . --strict` in the app exits 2 and reports `needle` as an error.
+#[track_caller]
+pub fn strict_fails_with(app: &App, needle: &str) {
+    let o = app.raw(&["check", ".", "--strict"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o)
+            .lines()
+            .any(|l| l.starts_with("ERROR ") && l.contains(needle)),
+        "{}",
+        stderr(&o)
+    );
+}
