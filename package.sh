@@ -3,7 +3,8 @@
 #
 # The app is assembled in a staging folder from
 #   app/       metadata/, README/, static/ icons, README.md
-#   default/   app.conf, inputs.conf, server.conf, props.conf, eventgen.conf
+#   default/   app.conf, inputs.conf, server.conf, props.conf, eventgen.conf, and
+#              data/ui/views/eventgen_metrics.xml (the metrics dashboard)
 #   samples/   sample files
 #   bin/       modinput_eventgen, an sh launcher for splunkd's platform-neutral bin/ folder
 #   the release binary, as linux_x86_64/bin/modinput_eventgen (the one binary serves as the
@@ -138,7 +139,7 @@ root=$stage/$app_id
 mkdir -p "$root/default" "$root/README" "$root/bin" "$root/linux_x86_64/bin"
 
 cp -R app/. "$root/"
-cp default/*.conf "$root/default/"
+cp -R default/. "$root/default/"
 [ -d samples ] && cp -R samples "$root/samples"
 cp bin/$scheme "$root/bin/$scheme"
 cp "$bin" "$root/linux_x86_64/bin/$scheme"

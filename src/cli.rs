@@ -16,6 +16,7 @@ use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, Overrides, Plan};
 use crate::problem::Problem;
 use crate::progress::{ProgressOptions, STATS_EVERY};
+use crate::shard::Shard;
 use crate::timing::clock::Clock;
 
 pub const EXIT_OK: u8 = 0;
@@ -41,6 +42,13 @@ macro_rules! generate_options {
                            are what they would have been. With --seed, output is identical
                            run after run.
         --state-dir DIR    keep integerid/seqfile counters and replay positions here
+        --shard K/N        generate only shard K (0 to N-1) of N: N processes with the same
+                           configuration together make the whole run, each event once
+                           (with --seed and --now: exactly the events of the unsharded run)
+        --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job), N from
+                           EVENTGEN_SHARDS (or auto/N)
+        --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running
+                           (e.g. 127.0.0.1:9108, or :9108 for every address)
         --strict           treat warnings as errors (exit 2), for linting an app in CI
     -v, --verbose          print the plan, a stats line every 10 s and a summary to stderr
         --stats SECS       with -v, the seconds between stats lines (0: none)
@@ -145,6 +153,8 @@ pub struct GenerateArgs {
     /// `check --chart`.
     pub chart: bool,
     pub help: bool,
+    pub shard: Shard,
+    pub metrics: Option<String>,
     /// Warnings count as errors (`check --strict`, for linting an app in CI).
     pub strict: bool,
 }
@@ -225,6 +235,12 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             Long("state-dir") => {
                 g.overrides.state_dir = Some(PathBuf::from(value(args, "--state-dir")?))
             }
+            Long("shard") => {
+                g.shard = Shard::parse(&value(args, "--shard")?, "--shard", |k| {
+                    std::env::var(k).ok()
+                })?
+            }
+            Long("metrics") => g.metrics = Some(value(args, "--metrics")?),
             Short('v') | Long("verbose") => g.verbose = true,
             Long("stats") => {
                 let n = number(value(args, "--stats")?, "--stats")?;
@@ -472,10 +488,10 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
+    if g.verbose && !g.shard.is_whole() {
+        log::info(&format!("generating shard {} of the run", g.shard));
+    }
     let opts = RunOptions {
-        clock,
-        stop,
-        modinput_stream: true,
         progress: ProgressOptions {
             bar: std::io::stderr().is_terminal(),
             stats_every: match g.stats_every {
@@ -485,6 +501,9 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
                 None => Some(STATS_EVERY),
             },
         },
+        shard: g.shard,
+        metrics_addr: g.metrics.clone(),
+        ..RunOptions::new(clock, stop)
     };
     match pipeline::run(plan, opts) {
         Ok(r) => {

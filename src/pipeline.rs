@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender, bounded};
 
+use crate::generate::probe::SizeProbe;
 use crate::generate::{Job, SharedCounters, Worker};
 use crate::log;
+use crate::metrics::server::MetricsServer;
+use crate::metrics::{Metrics, Reporter};
 use crate::output::file::FileSink;
-use crate::output::hec::{HecSink, Shutdown};
+use crate::output::hec::{HecSink, HecStats, Shutdown};
 use crate::output::net::{DatagramSink, TcpSink};
 use crate::output::splunkstream::SplunkStreamSink;
 use crate::output::spool::SpoolSink;
@@ -24,6 +27,7 @@ use crate::output::{Batch, Sink};
 use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
 use crate::progress::{Progress, ProgressOptions};
 use crate::rng::Rng;
+use crate::shard::Shard;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
 use crate::timing::{MICROS_PER_SEC, Micros};
@@ -84,6 +88,27 @@ pub struct RunOptions {
     pub modinput_stream: bool,
     /// The progress bar and stats lines on stderr.
     pub progress: ProgressOptions,
+    /// This process's share of the run.
+    pub shard: Shard,
+    /// Serve Prometheus metrics on this address (`--metrics`).
+    pub metrics_addr: Option<String>,
+    /// Write the metrics to the log this often (Splunk mode).
+    pub log_metrics_every: Option<Duration>,
+}
+
+impl RunOptions {
+    /// A whole run on `clock`: no progress display, no metrics.
+    pub fn new(clock: Clock, stop: Arc<AtomicBool>) -> RunOptions {
+        RunOptions {
+            clock,
+            stop,
+            modinput_stream: true,
+            progress: ProgressOptions::default(),
+            shard: Shard::WHOLE,
+            metrics_addr: None,
+            log_metrics_every: None,
+        }
+    }
 }
 
 /// What a run did.
@@ -153,11 +178,13 @@ fn open_sink(
     spec: &OutputSpec,
     modinput_stream: bool,
     shutdowns: &mut Vec<Shutdown>,
+    hec_stats: &mut Option<Arc<HecStats>>,
 ) -> io::Result<Box<dyn Sink>> {
     Ok(match spec {
         OutputSpec::Hec { config, .. } => {
             let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
             shutdowns.push(sink.shutdown_handle());
+            *hec_stats = Some(sink.stats());
             Box::new(sink)
         }
         OutputSpec::SplunkStream(config) => {
@@ -250,24 +277,53 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     register_secrets(&plan);
     let plan = Arc::new(plan);
     let started = Instant::now();
+    let stats = Arc::new(Stats::new(plan.samples.len()));
+    let mut metrics = Metrics::new(&plan, stats.clone(), opts.shard, opts.clock.is_virtual());
     let mut sinks = Vec::with_capacity(plan.outputs.len());
     let names: Vec<String> = plan.outputs.iter().map(OutputSpec::describe).collect();
     let mut shutdowns = Vec::new();
-    for spec in &plan.outputs {
+    for (o, spec) in plan.outputs.iter().enumerate() {
+        let mut hec_stats = None;
         sinks.push(
-            open_sink(spec, opts.modinput_stream, &mut shutdowns).map_err(|e| {
+            open_sink(spec, opts.modinput_stream, &mut shutdowns, &mut hec_stats).map_err(|e| {
                 io::Error::new(
                     e.kind(),
                     format!("cannot open output {}: {e}", spec.describe()),
                 )
             })?,
         );
+        if let Some(h) = hec_stats {
+            metrics.set_hec(o, h);
+        }
     }
+    let metrics = Arc::new(metrics);
     // A stop request (SIGTERM) also releases outputs blocked on an unreachable server, and so
     // does the end of the finish grace after the scheduler ended: a bounded run whose output
     // never takes its events ends (exit 1) instead of being held back forever.
     let done = Arc::new(AtomicBool::new(false));
     let scheduled = Arc::new(OnceLock::<Instant>::new());
+    let server = match &opts.metrics_addr {
+        Some(addr) => {
+            let server = MetricsServer::bind(addr).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot serve metrics on {addr}: {e}"))
+            })?;
+            if let Ok(a) = server.local_addr() {
+                log::info(&format!("serving metrics on http://{a}/metrics"));
+            }
+            Some(server.spawn(metrics.clone(), done.clone())?)
+        }
+        None => None,
+    };
+    let reporter = {
+        let r = Reporter {
+            metrics: metrics.clone(),
+            log_every: opts.log_metrics_every,
+        };
+        let done = done.clone();
+        std::thread::Builder::new()
+            .name("reporter".into())
+            .spawn(move || r.run(&done))?
+    };
     let watcher = {
         let (stop, done, scheduled) = (opts.stop.clone(), done.clone(), scheduled.clone());
         std::thread::Builder::new()
@@ -289,8 +345,14 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
     let (out_tx, out_rx) = bounded::<Delivery>(workers * QUEUE_PER_WORKER);
     let starts = Arc::new(counter_starts(&plan));
-    let shared = Arc::new(SharedCounters::new(&plan, &starts));
-    let stats = Arc::new(Stats::new(plan.samples.len()));
+    let shared = Arc::new(SharedCounters::new(
+        &plan,
+        &starts,
+        opts.shard.index as i64,
+        opts.shard.count as i64,
+    ));
+    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
+    let mut probe = SizeProbe::new(plan.clone(), &starts, seed);
 
     let mut handles = Vec::new();
     let mut pools = Vec::new();
@@ -303,11 +365,13 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         let (rx, tx) = (job_rx.clone(), out_tx.clone());
         let stop = opts.stop.clone();
         let mut worker = Worker::new(plan.clone(), shared.clone());
+        let m = metrics.clone();
         handles.push(
             std::thread::Builder::new()
                 .name(format!("generator-{w}"))
                 .spawn(move || {
                     for job in rx {
+                        m.queued_jobs.fetch_sub(1, Ordering::Relaxed);
                         // Between jobs: a stopped run drops what is still queued.
                         if stop.load(Ordering::Relaxed) {
                             break;
@@ -333,6 +397,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
                                 batch,
                             };
                             part += 1;
+                            m.queued_batches.fetch_add(1, Ordering::Relaxed);
                             open = tx.send(d).is_ok();
                             // Between batches: a stop ends the job here (what is rendered
                             // still goes out as its last part).
@@ -345,6 +410,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
                             worker: w,
                             batch,
                         };
+                        m.queued_batches.fetch_add(1, Ordering::Relaxed);
                         if !open || tx.send(d).is_err() {
                             break;
                         }
@@ -355,7 +421,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     drop(job_rx);
     drop(out_tx);
 
-    let reducer_stats = stats.clone();
+    let reducer_metrics = metrics.clone();
     let stop_r = opts.stop.clone();
     let scheduled_r = scheduled.clone();
     let reducer = std::thread::Builder::new()
@@ -366,7 +432,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
                 pools,
                 sinks,
                 names,
-                &reducer_stats,
+                &reducer_metrics,
                 &stop_r,
                 &scheduled_r,
             )
@@ -378,9 +444,24 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         tx: job_tx,
         stop: &opts.stop,
     };
+    let mut dispatch = Dispatch {
+        queue: &queue,
+        shard: opts.shard,
+        seq: 0,
+        metrics: &metrics,
+    };
     let (final_counters, replay_next) = schedule(
-        &plan, opts.clock, &opts.stop, &queue, &stats, &resume, &starts,
+        &plan,
+        opts.clock,
+        &opts.stop,
+        &mut dispatch,
+        &stats,
+        seed,
+        &resume,
+        &starts,
+        &mut probe,
     );
+    metrics.set_idle();
     drop(queue);
     let _ = scheduled.set(Instant::now());
     for h in handles {
@@ -393,6 +474,10 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     progress.finish();
     done.store(true, Ordering::Relaxed);
     let _ = watcher.join();
+    let _ = reporter.join();
+    if let Some(s) = server {
+        let _ = s.join();
+    }
     for s in &reduced.summaries {
         log::info(s);
     }
@@ -418,6 +503,37 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
             .map(|(i, s)| (s.name.clone(), stats.events(i), stats.bytes(i)))
             .collect(),
     })
+}
+
+/// The scheduler's way out: numbers every job of the run per sample, keeps this shard's and
+/// gives those consecutive sequence numbers (the order the reducer writes them in).
+struct Dispatch<'a> {
+    queue: &'a JobQueue<'a>,
+    shard: Shard,
+    seq: u64,
+    metrics: &'a Metrics,
+}
+
+impl Dispatch<'_> {
+    /// Queues `job`, the `job_of_sample`-th job of its sample, if it is this shard's.
+    /// `false` when the run is stopping (stop requested, or the workers are gone).
+    fn send(&mut self, mut job: Job, job_of_sample: u64) -> bool {
+        if !self.shard.owns(job.sample, job_of_sample) {
+            return !self.queue.stopped();
+        }
+        job.seq = self.seq;
+        self.metrics.queued_jobs.fetch_add(1, Ordering::Relaxed);
+        if !self.queue.send(job) {
+            self.metrics.queued_jobs.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        self.seq += 1;
+        true
+    }
+
+    fn stopped(&self) -> bool {
+        self.queue.stopped()
+    }
 }
 
 /// Where each replay sample stopped last time (state folder only).
@@ -465,7 +581,7 @@ fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>]) {
             let next = if s.ordinal_counters() {
                 finals[i][c]
             } else {
-                shared.values[i][c].load(Ordering::Relaxed)
+                shared.resume_value(i, c)
             };
             let path = state_path(dir, s, &spec.state_name);
             if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
@@ -498,7 +614,7 @@ struct Reducer<'a> {
     lost: Vec<u64>,
     errors: u64,
     broken: bool,
-    stats: &'a Stats,
+    metrics: &'a Metrics,
     stop: &'a AtomicBool,
     /// Each worker's batch pool.
     pools: Vec<Sender<Batch>>,
@@ -542,15 +658,23 @@ impl Reducer<'_> {
     fn write(&mut self, batch: &Batch) {
         if !self.broken && !batch.is_empty() {
             let o = batch.output;
-            self.handed[o] += batch.len() as u64;
+            let events = batch.len() as u64;
+            self.handed[o] += events;
             match self.sinks[o].write(batch) {
                 Ok(()) => {
-                    self.stats
-                        .add(batch.sample, batch.len() as u64, batch.raw_bytes);
+                    self.metrics
+                        .stats
+                        .add(batch.sample, events, batch.raw_bytes);
+                    self.metrics.written[o]
+                        .sent
+                        .fetch_add(events, Ordering::Relaxed);
                     self.dirty[o] = true;
                 }
                 Err(e) => {
-                    self.lost[o] += batch.len() as u64;
+                    self.lost[o] += events;
+                    self.metrics.written[o]
+                        .failed
+                        .fetch_add(events, Ordering::Relaxed);
                     self.io_error(o, &e);
                 }
             }
@@ -608,7 +732,7 @@ fn reduce(
     pools: Vec<Sender<Batch>>,
     sinks: Vec<Box<dyn Sink>>,
     names: Vec<String>,
-    stats: &Stats,
+    metrics: &Metrics,
     stop: &AtomicBool,
     scheduled: &OnceLock<Instant>,
 ) -> Reduced {
@@ -622,7 +746,7 @@ fn reduce(
         lost: vec![0; n],
         errors: 0,
         broken: false,
-        stats,
+        metrics,
         stop,
         pools,
     };
@@ -641,6 +765,7 @@ fn reduce(
         let Some(d) = item else { break };
         pending.insert((d.seq, d.part), d);
         while let Some(d) = pending.remove(&next) {
+            metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
             next = if d.last {
                 (d.seq + 1, 0)
             } else {
@@ -651,6 +776,7 @@ fn reduce(
     }
     // Anything left (the run stopped early) goes out in order.
     for (_, d) in std::mem::take(&mut pending) {
+        metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
         r.deliver(d);
     }
     let deadline = finish_deadline(stop, scheduled);
@@ -689,17 +815,19 @@ fn finish_deadline(stop: &AtomicBool, scheduled: &OnceLock<Instant>) -> Instant 
 
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
 /// Returns each sample's counter values and replay position at the end, for the state folder.
+#[allow(clippy::too_many_arguments)]
 fn schedule(
     plan: &Plan,
     mut clock: Clock,
     stop: &Arc<AtomicBool>,
-    jobs: &JobQueue<'_>,
+    jobs: &mut Dispatch,
     stats: &Stats,
+    seed: u64,
     resume_positions: &[usize],
     starts: &[Vec<i64>],
+    probe: &mut SizeProbe,
 ) -> (Vec<Vec<i64>>, Vec<usize>) {
     let t0 = clock.now();
-    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
     let mut sched_rng = Rng::derive(seed, u64::MAX);
     let mut states: Vec<SampleState> = plan
         .samples
@@ -754,9 +882,10 @@ fn schedule(
         .filter(|(_, st)| !st.done)
         .map(|(i, st)| Reverse((st.next, i)))
         .collect();
-    let mut seq = 0u64;
     while let Some(Reverse((deadline, i))) = heap.pop() {
         let s = &plan.samples[i];
+        jobs.metrics
+            .set_due(deadline, s.interval.max(MICROS_PER_SEC), i);
         if let End::Until(t) = &s.end {
             let limit = t.resolve(s.tz.datetime(t0)).timestamp_micros();
             if deadline >= limit {
@@ -787,7 +916,6 @@ fn schedule(
                 deadline,
                 clock.now(),
                 ahead,
-                &mut seq,
                 seed,
                 jobs,
             ) {
@@ -812,15 +940,21 @@ fn schedule(
                 }
                 let hi = (t + step).min(now);
                 let wall = s.tz.datetime(t);
-                let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
+                let count = firing_count(
+                    s,
+                    (t, &wall),
+                    &mut sched_rng,
+                    probe,
+                    i,
+                    &mut states[i],
+                    step,
+                );
                 if !emit(
                     plan,
                     i,
                     &mut states[i],
-                    t,
-                    hi - 1,
+                    (t, hi - 1),
                     count,
-                    &mut seq,
                     seed,
                     &mut sched_rng,
                     jobs,
@@ -840,15 +974,21 @@ fn schedule(
         } else {
             (lo, hi)
         };
-        let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
+        let count = firing_count(
+            s,
+            (now, &wall),
+            &mut sched_rng,
+            probe,
+            i,
+            &mut states[i],
+            step,
+        );
         if !emit(
             plan,
             i,
             &mut states[i],
-            lo,
-            hi,
+            (lo, hi),
             count,
-            &mut seq,
             seed,
             &mut sched_rng,
             jobs,
@@ -908,16 +1048,16 @@ fn fire_replay(
     deadline: Micros,
     now: Micros,
     ahead: Option<Ahead>,
-    seq: &mut u64,
     seed: u64,
-    jobs: &JobQueue<'_>,
+    jobs: &mut Dispatch,
 ) -> Result<Option<Micros>, ()> {
     let n = rp.offsets.len();
+    let stop = jobs.queue.stop;
     let mut send = |st: &mut SampleState, first: usize, times: Vec<Micros>| -> Result<(), ()> {
         let count = times.len() as u64;
         let counter_base = advance_counters(st, first as u64, count);
         let job = Job {
-            seq: *seq,
+            seq: 0,
             sample: i,
             earliest: times[0],
             latest: *times.last().unwrap_or(&times[0]),
@@ -929,10 +1069,9 @@ fn fire_replay(
             cycle: (st.executions, count),
             times,
         };
-        if !jobs.send(job) {
+        if !jobs.send(job, st.jobs) {
             return Err(());
         }
-        *seq += 1;
         st.jobs += 1;
         st.scheduled += count;
         Ok(())
@@ -951,7 +1090,8 @@ fn fire_replay(
                     rp.offsets[k + 1] - rp.offsets[k]
                 };
                 t -= gap;
-                if picked.len().is_multiple_of(JOB_EVENTS as usize) && jobs.stopped() {
+                if picked.len().is_multiple_of(JOB_EVENTS as usize) && stop.load(Ordering::Relaxed)
+                {
                     return Err(());
                 }
                 if t < from || picked.len() >= REPLAY_BACKFILL_LIMIT {
@@ -1011,7 +1151,6 @@ fn fire_replay(
     Ok(Some(st.pass_start))
 }
 
-/// Events (or cycles) of one firing of a sample, live or backfill.
 /// The event time at which the whole run ends, for the progress display: the latest end of
 /// any sample, or, if one runs forever, the end of the backfill (now); `None` if neither.
 fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
@@ -1044,16 +1183,23 @@ fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
     }
 }
 
+/// Events (or cycles) of one firing of a sample, live or backfill, at time `t`.
 fn firing_count(
     s: &SamplePlan,
-    wall: &chrono::DateTime<chrono::FixedOffset>,
+    (t, wall): (Micros, &chrono::DateTime<chrono::FixedOffset>),
     rng: &mut Rng,
-    stats: &Stats,
+    probe: &mut SizeProbe,
     i: usize,
     st: &mut SampleState,
     step: Micros,
 ) -> u64 {
-    fixed_count(s).unwrap_or_else(|| rated(s, base_count(s), wall, rng, stats, i, st, step))
+    if let Some(n) = fixed_count(s) {
+        return n;
+    }
+    match s.per_day_volume {
+        Some(gb) => per_day_volume_count(s, gb, (t, wall), rng, probe, i, st, step),
+        None => s.rates.rated_count(base_count(s), wall, rng),
+    }
 }
 
 /// The events of every firing, for generators whose count the rates do not change.
@@ -1076,43 +1222,40 @@ pub(crate) fn base_count(s: &SamplePlan) -> u64 {
     }
 }
 
-/// The number of events of one firing: rated count, or the perDayVolume budget turned into
-/// events with the measured average event size.
+/// The perDayVolume budget of one firing turned into events, with the average event size
+/// of the probes so far (see [`SizeProbe`]).
 #[allow(clippy::too_many_arguments)]
-fn rated(
+fn per_day_volume_count(
     s: &SamplePlan,
-    base: u64,
-    wall: &chrono::DateTime<chrono::FixedOffset>,
+    gb: f64,
+    (t, wall): (Micros, &chrono::DateTime<chrono::FixedOffset>),
     rng: &mut Rng,
-    stats: &Stats,
+    probe: &mut SizeProbe,
     i: usize,
     st: &mut SampleState,
     step: Micros,
 ) -> u64 {
-    if let Some(gb) = s.per_day_volume {
-        let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
-        st.pdv_target_bytes +=
-            gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
-        if factor <= 0.0 {
-            // A rate of zero means nothing in this interval, whatever is owed from before.
-            return 0;
-        }
-        let avg = stats.average_size(i).unwrap_or_else(|| template_average(s));
-        let want = (st.pdv_target_bytes / avg.max(1.0)).round() as i64 - st.scheduled as i64;
-        return want.max(0) as u64;
+    let factor = s.rates.random_factor(rng) * s.rates.calendar_factor(wall);
+    st.pdv_target_bytes += gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0 * factor;
+    if factor <= 0.0 {
+        // A rate of zero means nothing in this interval, whatever is owed from before.
+        return 0;
     }
-    s.rates.rated_count(base, wall, rng)
+    // A first guess of this firing's count decides how many of its first events to probe.
+    let guess = probe.mean(i).unwrap_or_else(|| template_average(s));
+    let expected = ((st.pdv_target_bytes / guess).round() as i64 - st.scheduled as i64).max(1);
+    let avg = probe.average(i, st.jobs, t, &st.counters, expected as u64);
+    let want = (st.pdv_target_bytes / avg).round() as i64 - st.scheduled as i64;
+    want.max(0) as u64
 }
 
+/// The sample's average line length before anything was rendered.
 pub(crate) fn template_average(s: &SamplePlan) -> f64 {
     if s.events.is_empty() {
         return 1.0;
     }
-    s.events
-        .iter()
-        .map(|e| e.template.text.len() as f64)
-        .sum::<f64>()
-        / s.events.len() as f64
+    let total: usize = s.events.iter().map(|e| e.template.text.len()).sum();
+    (total as f64 / s.events.len() as f64).max(1.0)
 }
 
 /// The counter base of a job covering positions `[position, position + count)`, and the
@@ -1169,13 +1312,11 @@ fn emit(
     plan: &Plan,
     i: usize,
     st: &mut SampleState,
-    lo: Micros,
-    hi: Micros,
+    (lo, hi): (Micros, Micros),
     count: u64,
-    seq: &mut u64,
     seed: u64,
     rng: &mut Rng,
-    jobs: &JobQueue<'_>,
+    jobs: &mut Dispatch,
 ) -> bool {
     let s = &plan.samples[i];
     let index =
@@ -1206,7 +1347,7 @@ fn emit(
             (lo, hi)
         };
         let job = Job {
-            seq: *seq,
+            seq: 0,
             sample: i,
             earliest: plo,
             latest: phi,
@@ -1218,10 +1359,9 @@ fn emit(
             cycle: (st.executions, cycles),
             times: Vec::new(),
         };
-        if !jobs.send(job) {
+        if !jobs.send(job, st.jobs) {
             return false;
         }
-        *seq += 1;
         st.jobs += 1;
         done += n;
     }

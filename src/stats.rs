@@ -1,6 +1,5 @@
-//! Counters of what was written, per sample, shared between the reducer (which counts) and
-//! the scheduler (perDayVolume reads average event sizes) and the final summary; and how far
-//! the scheduler has got, for the progress display.
+//! Counters of what was written, per sample, shared between the reducer (which counts), the
+//! live metrics, the progress display (with how far the scheduler has got) and the final summary.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -80,12 +79,6 @@ impl Stats {
         self.bytes
             .get(sample)
             .map_or(0, |e| e.load(Ordering::Relaxed))
-    }
-
-    /// Mean size of the events written so far, if any were.
-    pub fn average_size(&self, sample: usize) -> Option<f64> {
-        let e = self.events(sample);
-        (e > 0).then(|| self.bytes(sample) as f64 / e as f64)
     }
 
     pub fn total_events(&self) -> u64 {

@@ -67,7 +67,7 @@ fn no_allocation_per_event_in_steady_state() {
     );
     let plan = Arc::new(plan);
     let starts = Arc::new(vec![vec![]; plan.samples.len()]);
-    let shared = Arc::new(SharedCounters::new(&plan, &starts));
+    let shared = Arc::new(SharedCounters::new(&plan, &starts, 0, 1));
     let mut worker = Worker::new(plan.clone(), shared);
     let job = |count: u64, seq: u64| Job {
         seq,

@@ -438,3 +438,40 @@ fn http_proxy_from_the_environment_no_proxy_and_httpevent_proxy() {
         );
     }
 }
+
+#[test]
+fn tenzir_three_shards_deliver_exactly_the_single_run() {
+    let Some(t) = Tenzir::start(TOKEN, "") else {
+        return;
+    };
+    // Random tokens, so a shard that generated another shard's events (or its own twice)
+    // would show as a wrong multiset.
+    let a = app(
+        "hec-e2e-shards",
+        &[t.port],
+        TOKEN,
+        "token.0.token = value=(\\d+)\n\
+         token.0.replacementType = random\n\
+         token.0.replacement = integer[1:1000000000]\n",
+    );
+    let want = expected(&a);
+    for k in 0..3 {
+        let end = END.to_string();
+        let spec = format!("{k}/3");
+        let mut cmd = Command::new(bin());
+        cmd.args(args(&["-e", &end, "--shard", &spec]))
+            .current_dir(a.path())
+            .env("TZ", "UTC");
+        let o = output_within(cmd, RUN_DEADLINE);
+        assert_code(&o, 0);
+    }
+    let lines = t.wait_for(want.len(), |l| l.len());
+    assert_eq!(
+        sorted_texts(&lines),
+        want,
+        "the three shards' events at Tenzir"
+    );
+    for e in &lines {
+        assert_meta(e);
+    }
+}

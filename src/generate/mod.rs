@@ -45,25 +45,44 @@ pub struct Job {
     pub times: Vec<Micros>,
 }
 
-/// Counters that cannot be derived from ordinals (random selection, slow templates).
+/// Counters that cannot be derived from ordinals (random selection, slow templates). Shard K
+/// of N takes the values `start + K`, `start + K + N`, …, so values stay unique across shards.
 pub struct SharedCounters {
-    pub values: Vec<Vec<AtomicI64>>,
+    values: Vec<Vec<AtomicI64>>,
+    offset: i64,
+    step: i64,
 }
 
 impl SharedCounters {
-    pub fn new(plan: &Plan, starts: &[Vec<i64>]) -> SharedCounters {
+    /// Counters from `starts`, offset by `offset` and moving by `step` per value taken.
+    pub fn new(plan: &Plan, starts: &[Vec<i64>], offset: i64, step: i64) -> SharedCounters {
         SharedCounters {
+            offset,
+            step: step.max(1),
             values: plan
                 .samples
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
                     (0..s.counters.len())
-                        .map(|c| AtomicI64::new(starts[i][c]))
+                        .map(|c| AtomicI64::new(starts[i][c].wrapping_add(offset)))
                         .collect()
                 })
                 .collect(),
         }
+    }
+
+    /// Where counter `c` of `sample` continues in a later run (the state folder): the next
+    /// value without this shard's offset, which the next run adds again.
+    pub fn resume_value(&self, sample: usize, c: usize) -> i64 {
+        self.values[sample][c]
+            .load(Ordering::Relaxed)
+            .wrapping_sub(self.offset)
+    }
+
+    /// Takes the next value of counter `c` of sample `sample`.
+    pub fn take(&self, sample: usize, c: usize) -> i64 {
+        self.values[sample][c].fetch_add(self.step, Ordering::Relaxed)
     }
 }
 
@@ -336,7 +355,8 @@ impl Worker {
             }
             if tpl.is_slow() {
                 let dt = *dt.get_or_insert_with(|| self.datetime(sample.tz, t));
-                let shared = &self.shared.values[job.sample];
+                let shared = &self.shared;
+                let sample_idx = job.sample;
                 let counters = &mut self.counters;
                 let rows = &mut self.rows;
                 let text = render_slow(&tpl.text, &sample.tokens, |k, out| {
@@ -344,7 +364,7 @@ impl Worker {
                     if let Some(c) = tok.counter
                         && !ordinal_mode
                     {
-                        counters[c] = shared[c].fetch_add(1, Ordering::Relaxed);
+                        counters[c] = shared.take(sample_idx, c);
                     }
                     let mut cx = ValueContext {
                         rng,
@@ -397,8 +417,7 @@ impl Worker {
                     if let Some(c) = tok.counter
                         && !ordinal_mode
                     {
-                        self.counters[c] =
-                            self.shared.values[job.sample][c].fetch_add(1, Ordering::Relaxed);
+                        self.counters[c] = self.shared.take(job.sample, c);
                     }
                     let buf = &mut self.values[k];
                     buf.clear();
@@ -702,3 +721,4 @@ fn apply_host_token(
 
 pub mod counter;
 pub mod jinja;
+pub mod probe;

@@ -10,7 +10,9 @@ use std::sync::atomic::AtomicBool;
 
 use super::apps::{discover_apps, eventgen_confs};
 use super::input::parse_input;
-use super::validate::{error_xml, parse_validation, parse_verbosity, validate, validate_params};
+use super::validate::{
+    error_xml, parse_shard, parse_validation, parse_verbosity, validate, validate_params,
+};
 use super::{param, read_document};
 use crate::log::{self, Level, Logger, splunk_log_path};
 use crate::output::splunkstream::Splunkd;
@@ -52,6 +54,17 @@ pub fn app_sources(splunk_home: &Path) -> Vec<ConfSource> {
     // discover_apps lists the highest priority first; layering wants the lowest first.
     sources.reverse();
     sources
+}
+
+/// How often the figures go to eventgen.log: [`crate::metrics::LOG_EVERY`], or
+/// `EVENTGEN_METRICS_LOG_SECS` seconds (at least 1).
+fn metrics_log_every() -> std::time::Duration {
+    std::env::var("EVENTGEN_METRICS_LOG_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(crate::metrics::LOG_EVERY, |s| {
+            std::time::Duration::from_secs(s.max(1))
+        })
 }
 
 /// `--scheme`.
@@ -155,6 +168,11 @@ pub fn run() -> u8 {
         .map_or(Level::Info, |v| Level::from_verbosity(v).min(Level::Info));
     let log: &Logger = log::global();
     log.set_min(level);
+    let shard = stanza
+        .and_then(|s| param(&s.params, "shard"))
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| parse_shard(v).ok())
+        .unwrap_or_default();
     log.add_secret(&input.session_key);
     let home = match splunk_home() {
         Ok(h) => h,
@@ -227,6 +245,9 @@ pub fn run() -> u8 {
         let _ = out.flush();
         return 0;
     }
+    if !shard.is_whole() {
+        log.info(&format!("generating shard {shard} of the run"));
+    }
     // splunkd waits a few seconds after SIGTERM before killing the input. A normal stop
     // closes the stream well within that; this only ends a process whose stdout is blocked
     // (splunkd no longer reading).
@@ -241,10 +262,9 @@ pub fn run() -> u8 {
             std::process::exit(0);
         });
     let opts = RunOptions {
-        clock: Clock::Real,
-        stop,
-        modinput_stream: true,
-        progress: Default::default(),
+        shard,
+        log_metrics_every: Some(metrics_log_every()),
+        ..RunOptions::new(Clock::Real, stop)
     };
     match pipeline::run(plan, opts) {
         Ok(r) => {

@@ -42,15 +42,27 @@ pub const DESCRIPTION: &str = "Generates synthetic events from the eventgen.conf
 every enabled app.";
 
 /// The arguments we declare. Eventgen declares only `verbosity`, required on create and edit;
-/// `default/inputs.conf` gives it a value so existing stanzas always have one.
-pub const ARGS: &[Arg] = &[Arg {
-    name: "verbosity",
-    title: "Verbosity",
-    description: "Logging level: 10 (DEBUG), 20 (INFO), 30 (WARN), 40 (ERROR) or 50 (CRITICAL)",
-    data_type: DataType::Number,
-    required_on_create: true,
-    required_on_edit: true,
-}];
+/// `default/inputs.conf` gives it a value so existing stanzas always have one. `shard` is ours
+/// and optional.
+pub const ARGS: &[Arg] = &[
+    Arg {
+        name: "verbosity",
+        title: "Verbosity",
+        description: "Logging level: 10 (DEBUG), 20 (INFO), 30 (WARN), 40 (ERROR) or 50 (CRITICAL)",
+        data_type: DataType::Number,
+        required_on_create: true,
+        required_on_edit: true,
+    },
+    Arg {
+        name: "shard",
+        title: "Shard",
+        description: "Generate only shard K of N (K/N, K from 0 to N-1): N inputs with the same \
+                      eventgen.conf together generate the configured volume once. Empty: all.",
+        data_type: DataType::String,
+        required_on_create: false,
+        required_on_edit: false,
+    },
+];
 
 /// The `<scheme>` document, with an XML declaration and a final newline.
 pub fn scheme_xml() -> String {
@@ -116,7 +128,9 @@ mod tests {
             .child("args")
             .unwrap()
             .children;
-        assert_eq!(args.len(), 1);
+        assert_eq!(args.len(), 2);
+        assert_eq!(args[1].attr("name"), Some("shard"));
+        assert_eq!(args[1].child_text("required_on_create"), "false");
         let verbosity = &args[0];
         assert_eq!(verbosity.name, "arg");
         assert_eq!(verbosity.attr("name"), Some("verbosity"));

@@ -4,7 +4,8 @@
 //! The same checks serve a normal run ([`validate_params`] on each stanza), because editing
 //! inputs.conf on disk skips splunkd's validation call.
 //!
-//! Accepted parameters: `verbosity` (one of 10, 20, 30, 40, 50), the booleans `disabled` and
+//! Accepted parameters: `verbosity` (one of 10, 20, 30, 40, 50), `shard` (`K/N` or `auto`, as
+//! `--shard` takes it), the booleans `disabled` and
 //! `start_by_shell` (true/false/t/f/1/0 in any case), `interval` (seconds, `-1`, or a 5-field
 //! cron schedule), the free-text generic settings `host`, `index`, `source`, `sourcetype`,
 //! `queue`, `name`, `python.version` and `python.required`, and splunkd's internal settings,
@@ -75,6 +76,7 @@ pub fn validate_params(params: &[Param]) -> Result<(), String> {
 fn check(param: &Param) -> Result<(), String> {
     let name = param.name.as_str();
     let known = name == "verbosity"
+        || name == "shard"
         || name == "interval"
         || BOOLEAN_FIELDS.contains(&name)
         || TEXT_FIELDS.contains(&name)
@@ -89,6 +91,9 @@ fn check(param: &Param) -> Result<(), String> {
     };
     if name == "verbosity" {
         return parse_verbosity(value).map(|_| ());
+    }
+    if name == "shard" {
+        return parse_shard(value).map(|_| ());
     }
     if name == "interval" && !is_interval(value) {
         return Err(format!(
@@ -117,6 +122,13 @@ pub fn parse_verbosity(value: &str) -> Result<u32, String> {
                  {{10, 20, 30, 40, 50}} (got '{value}')"
             )
         })
+}
+
+/// Parses the `shard` parameter (`K/N`, `auto` or `auto/N`; `auto` reads the environment).
+pub fn parse_shard(value: &str) -> Result<crate::shard::Shard, String> {
+    crate::shard::Shard::parse(value, "Invalid value provided for shard:", |k| {
+        std::env::var(k).ok()
+    })
 }
 
 /// Eventgen's boolean words, in any case.
