@@ -20,6 +20,7 @@
 //!   Splunk SDKs write, instead of Python's `str()` of whatever number the generator had.
 
 use super::EventMeta;
+use super::encode::{has_below, has_byte, word_at};
 use crate::timing::Micros;
 
 /// Byte classes of the escaping table. `CLEAN` bytes are copied in runs.
@@ -136,7 +137,21 @@ fn escape_valid(s: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
-        let class = CLASS[s[i] as usize];
+        // Skip eight clean bytes at a time: none below 0x20 (tab and LF included, the table
+        // sorts them out), none of `& < >`, no 0xEF.
+        while let Some(w) = word_at(s, i) {
+            if has_below(w, 0x20)
+                || has_byte(w, b'&')
+                || has_byte(w, b'<')
+                || has_byte(w, b'>')
+                || has_byte(w, 0xEF)
+            {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = s.get(i) else { break };
+        let class = CLASS[b as usize];
         if class == CLEAN {
             i += 1;
             continue;

@@ -7,7 +7,7 @@
 //! event whose text is not a JSON object with a `fields` object.
 
 use crate::output::EventMeta;
-use crate::output::encode::trim_end;
+use crate::output::encode::{has_below, has_byte, trim_end, word_at};
 use crate::timing::MICROS_PER_SEC;
 
 /// Appends `{"time":<s.mmm>,"event":"<text>","host":..,"source":..,"sourcetype":..,"index":..}`.
@@ -102,6 +102,11 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn write_json_str(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if std::str::from_utf8(bytes).is_ok() {
+        write_escaped(bytes, out);
+        out.push(b'"');
+        return;
+    }
     for chunk in bytes.utf8_chunks() {
         write_escaped(chunk.valid().as_bytes(), out);
         if !chunk.invalid().is_empty() {
@@ -114,7 +119,17 @@ pub fn write_json_str(bytes: &[u8], out: &mut Vec<u8>) {
 /// Escapes valid UTF-8; copies runs that need no escaping in one go.
 fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
+    let mut i = 0;
+    while i < s.len() {
+        // Skip eight bytes at a time while none is a control character, `"` or `\\`.
+        while let Some(w) = word_at(s, i) {
+            if has_below(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\') {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = s.get(i) else { break };
+        i += 1;
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -126,7 +141,7 @@ fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
             0..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(&s[start..i - 1]);
         if esc.is_empty() {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[(b >> 4) as usize]);
@@ -134,7 +149,7 @@ fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
         } else {
             out.extend_from_slice(esc);
         }
-        start = i + 1;
+        start = i;
     }
     out.extend_from_slice(&s[start..]);
 }
