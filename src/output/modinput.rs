@@ -345,4 +345,31 @@ mod tests {
         let got = encode(&meta(0), raw.as_bytes());
         assert!(got.contains(&format!("<data>{raw}</data>")));
     }
+
+    /// The eight-byte scan must find a byte that needs escaping at every position of a word
+    /// and across word boundaries, and keep multi-byte characters whole.
+    #[test]
+    fn escaping_finds_specials_at_every_offset() {
+        let cases: [(&str, &str); 8] = [
+            ("&", "&amp;"),
+            ("<", "&lt;"),
+            (">", "&gt;"),
+            ("\r", "&#13;"),
+            ("\u{1}", ""),
+            ("\u{FFFF}", ""),
+            ("\u{FFFE}", ""),
+            ("\u{FEFF}\t\n\u{7f}é", "\u{FEFF}\t\n\u{7f}é"),
+        ];
+        for (special, want) in cases {
+            for before in 0..19 {
+                for after in [0, 1, 7, 8, 9] {
+                    let raw = format!("{}{special}{}", "a".repeat(before), "b".repeat(after));
+                    let mut out = Vec::new();
+                    escape_text(raw.as_bytes(), &mut out);
+                    let expect = format!("{}{want}{}", "a".repeat(before), "b".repeat(after));
+                    assert_eq!(String::from_utf8(out).unwrap(), expect, "{raw:?}");
+                }
+            }
+        }
+    }
 }

@@ -255,4 +255,34 @@ mod tests {
         assert!(!encode_metric(&meta(0), br#"{"x":{}}"#, &mut out));
         assert!(out.is_empty());
     }
+
+    /// The eight-byte scan must find a byte that needs escaping at every position of a word
+    /// and across word boundaries; bytes at or above 0x20 and non-ASCII text pass unchanged.
+    #[test]
+    fn escaping_finds_specials_at_every_offset() {
+        let cases: [(&[u8], &str); 9] = [
+            (b"\"", "\\\""),
+            (b"\\", "\\\\"),
+            (b"\n", "\\n"),
+            (b"\x1f", "\\u001f"),
+            (b"\x00", "\\u0000"),
+            (b" ~\x7f", " ~\u{7f}"),
+            ("é€".as_bytes(), "é€"),
+            (b"\xff", "\u{FFFD}"),
+            (b"!#[]", "!#[]"),
+        ];
+        for (special, want) in cases {
+            for before in 0..19 {
+                for after in [0, 1, 7, 8, 9] {
+                    let mut raw = b"a".repeat(before);
+                    raw.extend_from_slice(special);
+                    raw.extend(b"b".repeat(after));
+                    let mut out = Vec::new();
+                    write_json_str(&raw, &mut out);
+                    let expect = format!("\"{}{want}{}\"", "a".repeat(before), "b".repeat(after));
+                    assert_eq!(String::from_utf8(out).unwrap(), expect, "{raw:?}");
+                }
+            }
+        }
+    }
 }
