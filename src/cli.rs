@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use crate::log::{self, Level};
 use crate::pipeline::{self, RunOptions};
 use crate::plan::{self, ConfSource, Overrides, Plan};
 use crate::problem::Problem;
@@ -155,15 +156,29 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
 /// Parses `--now`: RFC 3339 or epoch seconds (with an optional fraction).
 pub fn parse_now(s: &str) -> Result<i64, String> {
     let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        return Ok((secs * 1e6).round() as i64);
+    let bad = || {
+        format!(
+            "--now expects RFC 3339 (2024-01-01T00:00:00Z) or epoch seconds between 1970 and the \
+             end of 9999, got {s:?}"
+        )
+    };
+    let micros = match t.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=LAST_EPOCH_SECS as f64).contains(&secs) => {
+            (secs * 1e6).round() as i64
+        }
+        Ok(_) => return Err(bad()),
+        Err(_) => chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| d.timestamp_micros())
+            .map_err(|_| bad())?,
+    };
+    if !(0..=LAST_EPOCH_SECS * 1_000_000).contains(&micros) {
+        return Err(bad());
     }
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|d| d.timestamp_micros())
-        .map_err(|_| {
-            format!("--now expects RFC 3339 (2024-01-01T00:00:00Z) or epoch seconds, got {s:?}")
-        })
+    Ok(micros)
 }
+
+/// 9999-12-31T23:59:59Z: the last second every timestamp format can show (four-digit years).
+const LAST_EPOCH_SECS: i64 = 253_402_300_799;
 
 /// The app folder shipped with this program: beside the binary (installed app) or the
 /// source tree it was built from.
@@ -240,9 +255,12 @@ pub fn conf_sources(conf: Option<&Path>) -> Result<(Vec<ConfSource>, bool), Stri
 }
 
 fn report(problems: &[Problem]) {
-    let mut err = std::io::stderr().lock();
     for p in problems {
-        let _ = writeln!(err, "{} {p}", p.level_word());
+        if p.is_error() {
+            log::error(&p.to_string());
+        } else {
+            log::warn(&p.to_string());
+        }
     }
 }
 
@@ -251,12 +269,13 @@ fn build_plan(g: &mut GenerateArgs) -> Result<(Plan, Vec<Problem>), u8> {
     let (sources, shipped) = match conf_sources(g.conf.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ERROR {e}");
+            log::error(&e);
             return Err(EXIT_CONFIG);
         }
     };
     g.overrides.enable_disabled = shipped;
     let (plan, mut problems) = plan::build(&sources, &g.overrides);
+    pipeline::register_secrets(&plan);
     if g.strict {
         for p in &mut problems {
             p.severity = crate::problem::Severity::Error;
@@ -328,7 +347,7 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
         None => Clock::Real,
         Some(Ok(t)) => Clock::Virtual { now: t },
         Some(Err(e)) => {
-            eprintln!("ERROR {e}");
+            log::error(&e);
             return EXIT_CONFIG;
         }
     };
@@ -341,43 +360,40 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
     };
     let had_errors = problems.iter().any(Problem::is_error);
     if plan.samples.is_empty() {
-        eprintln!("ERROR nothing to generate: no enabled sample could be built");
+        log::error("nothing to generate: no enabled sample could be built");
         return EXIT_CONFIG;
     }
-    if g.verbose {
-        for line in plan_lines(&plan) {
-            eprintln!("INFO sample {line}");
-        }
+    log::global().set_min(if g.verbose { Level::Info } else { Level::Warn });
+    for line in plan_lines(&plan) {
+        log::info(&format!("sample {line}"));
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         let _ = signal_hook::flag::register(sig, stop.clone());
     }
-    let verbose = g.verbose;
-    let log = move |line: &str| {
-        if verbose || !line.starts_with("INFO") {
-            eprintln!("{line}");
-        }
-    };
     let opts = RunOptions {
         clock,
         stop,
         modinput_stream: true,
     };
-    match pipeline::run(plan, opts, &log) {
+    match pipeline::run(plan, opts) {
         Ok(r) => {
-            if g.verbose {
-                let secs = r.elapsed.as_secs_f64().max(1e-9);
-                eprintln!(
-                    "INFO generated {} events ({:.1} MB) in {:.3}s: {:.0} events/s, {:.1} MB/s",
-                    r.events,
-                    r.bytes as f64 / 1e6,
-                    secs,
-                    r.events as f64 / secs,
-                    r.bytes as f64 / 1e6 / secs
-                );
+            let secs = r.elapsed.as_secs_f64().max(1e-9);
+            log::info(&format!(
+                "generated {} events ({:.1} MB) in {:.3}s: {:.0} events/s, {:.1} MB/s",
+                r.events,
+                r.bytes as f64 / 1e6,
+                secs,
+                r.events as f64 / secs,
+                r.bytes as f64 / 1e6 / secs
+            ));
+            let undelivered = r.undelivered();
+            if undelivered > 0 {
+                log::error(&format!(
+                    "{undelivered} events were not delivered (see the output lines above)"
+                ));
             }
-            if r.output_errors > 0 {
+            if r.output_errors > 0 || undelivered > 0 {
                 EXIT_RUNTIME
             } else if had_errors {
                 EXIT_CONFIG
@@ -386,7 +402,7 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
             }
         }
         Err(e) => {
-            eprintln!("ERROR {e}");
+            log::error(&e.to_string());
             EXIT_RUNTIME
         }
     }
@@ -403,7 +419,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 Ok(g) if first == "generate" => cmd_generate(g),
                 Ok(g) => cmd_check(g),
                 Err(e) => {
-                    eprintln!("ERROR {e}\n(see eventgen --help)");
+                    log::error(&format!("{e} (see eventgen --help)"));
                     EXIT_CONFIG
                 }
             }
@@ -434,7 +450,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             EXIT_CONFIG
         }
         other => {
-            eprintln!("ERROR unknown command {other:?}\n(see eventgen --help)");
+            log::error(&format!("unknown command {other:?} (see eventgen --help)"));
             EXIT_CONFIG
         }
     }
@@ -450,6 +466,18 @@ mod tests {
         assert_eq!(parse_now("1.5"), Ok(1_500_000));
         assert_eq!(parse_now("1970-01-01T00:00:10Z"), Ok(10_000_000));
         assert!(parse_now("yesterday").is_err());
+        for bad in [
+            "nan",
+            "inf",
+            "-inf",
+            "1e300",
+            "-1",
+            "253402300800",
+            "10000-01-01T00:00:00Z",
+        ] {
+            assert!(parse_now(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_now("253402300799"), Ok(253_402_300_799_000_000));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod conf;
 pub mod generate;
+pub mod log;
 pub mod modinput;
 pub mod output;
 pub mod pipeline;

@@ -6,13 +6,14 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender, bounded};
 
 use crate::generate::{Job, SharedCounters, Worker};
+use crate::log;
 use crate::output::file::FileSink;
 use crate::output::hec::{HecSink, Shutdown};
 use crate::output::net::{DatagramSink, TcpSink};
@@ -37,8 +38,41 @@ const QUEUE_PER_WORKER: usize = 4;
 /// it, so the batches in existence (and the reducer's reordering buffer) stay bounded
 /// whatever the job sizes and output speed.
 const BATCHES_PER_WORKER: usize = 4;
-/// How long outputs may take to deliver what is pending at the end.
+/// How long outputs may take to deliver what is pending at the end of a run that ended by
+/// itself. After that, blocked outputs give up and count what they still held as failed.
 const FINISH_GRACE: Duration = Duration::from_secs(10);
+/// How long outputs may take to deliver what is pending after a stop request (SIGTERM,
+/// SIGINT, closed stdout): the process must be gone within a second.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+/// How often a thread blocked on a full queue looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(20);
+
+/// The scheduler's end of the job queue: a send gives up when the run is stopped, so a full
+/// queue (slow output) never holds a stop request back.
+struct JobQueue<'a> {
+    tx: Sender<Job>,
+    stop: &'a AtomicBool,
+}
+
+impl JobQueue<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Queues `job`; `false` if the run stopped (or every worker is gone) first.
+    fn send(&self, mut job: Job) -> bool {
+        loop {
+            if self.stopped() {
+                return false;
+            }
+            match self.tx.send_timeout(job, STOP_POLL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Timeout(j)) => job = j,
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+            }
+        }
+    }
+}
 
 /// How the run is driven.
 pub struct RunOptions {
@@ -57,6 +91,26 @@ pub struct RunReport {
     /// Output errors other than a closed pipe.
     pub output_errors: u64,
     pub broken_pipe: bool,
+    /// Per output, in plan order.
+    pub outputs: Vec<OutputReport>,
+}
+
+impl RunReport {
+    /// Events that some output did not deliver (refused, dropped, or still held at the end).
+    pub fn undelivered(&self) -> u64 {
+        self.outputs.iter().map(|o| o.failed).sum()
+    }
+}
+
+/// What one output did with the events handed to it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OutputReport {
+    /// `OutputSpec::describe`: mode and destination.
+    pub name: String,
+    /// Events handed to the output.
+    pub events: u64,
+    /// Of those, events not delivered.
+    pub failed: u64,
 }
 
 /// One filled batch on its way to the reducer: part `part` of job `seq` (`last` on the final
@@ -160,11 +214,25 @@ fn state_path(dir: &std::path::Path, s: &SamplePlan, name: &str) -> PathBuf {
     ))
 }
 
+/// Registers with the logger every credential of the plan's outputs (HEC tokens), so no
+/// message can show one, whoever writes it.
+pub fn register_secrets(plan: &Plan) {
+    for out in &plan.outputs {
+        if let OutputSpec::Hec { config, .. } = out {
+            for s in &config.servers {
+                log::global().add_secret(&s.token);
+            }
+        }
+    }
+}
+
 /// Runs the plan until every sample has ended or `stop` is raised.
-pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunReport> {
+pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
+    register_secrets(&plan);
     let plan = Arc::new(plan);
     let started = Instant::now();
     let mut sinks = Vec::with_capacity(plan.outputs.len());
+    let names: Vec<String> = plan.outputs.iter().map(OutputSpec::describe).collect();
     let mut shutdowns = Vec::new();
     for spec in &plan.outputs {
         sinks.push(
@@ -176,21 +244,25 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
             })?,
         );
     }
-    // A stop request (SIGTERM) also releases outputs blocked on an unreachable server.
+    // A stop request (SIGTERM) also releases outputs blocked on an unreachable server, and so
+    // does the end of the finish grace after the scheduler ended: a bounded run whose output
+    // never takes its events ends (exit 1) instead of being held back forever.
     let done = Arc::new(AtomicBool::new(false));
+    let scheduled = Arc::new(OnceLock::<Instant>::new());
     let watcher = {
-        let (stop, done) = (opts.stop.clone(), done.clone());
+        let (stop, done, scheduled) = (opts.stop.clone(), done.clone(), scheduled.clone());
         std::thread::Builder::new()
             .name("stop-watch".into())
             .spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    if stop.load(Ordering::Relaxed) {
+                    let overdue = scheduled.get().is_some_and(|t| t.elapsed() >= FINISH_GRACE);
+                    if stop.load(Ordering::Relaxed) || overdue {
                         for s in &shutdowns {
                             s.trigger();
                         }
                         break;
                     }
-                    std::thread::sleep(Duration::from_millis(50));
+                    std::thread::sleep(STOP_POLL);
                 }
             })?
     };
@@ -210,12 +282,17 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
         }
         pools.push(pool_tx);
         let (rx, tx) = (job_rx.clone(), out_tx.clone());
+        let stop = opts.stop.clone();
         let mut worker = Worker::new(plan.clone(), shared.clone());
         handles.push(
             std::thread::Builder::new()
                 .name(format!("generator-{w}"))
                 .spawn(move || {
                     for job in rx {
+                        // Between jobs: a stopped run drops what is still queued.
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
                         let Ok(mut batch) = pool.recv() else { break };
                         batch.clear();
                         let mut part = 0u32;
@@ -238,7 +315,9 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
                             };
                             part += 1;
                             open = tx.send(d).is_ok();
-                            open
+                            // Between batches: a stop ends the job here (what is rendered
+                            // still goes out as its last part).
+                            open && !stop.load(Ordering::Relaxed)
                         });
                         let d = Delivery {
                             seq: job.seq,
@@ -259,32 +338,58 @@ pub fn run(plan: Plan, opts: RunOptions, log: &dyn Fn(&str)) -> io::Result<RunRe
 
     let reducer_stats = stats.clone();
     let stop_r = opts.stop.clone();
+    let scheduled_r = scheduled.clone();
     let reducer = std::thread::Builder::new()
         .name("output".into())
-        .spawn(move || reduce(out_rx, pools, sinks, &reducer_stats, &stop_r))?;
+        .spawn(move || {
+            reduce(
+                out_rx,
+                pools,
+                sinks,
+                names,
+                &reducer_stats,
+                &stop_r,
+                &scheduled_r,
+            )
+        })?;
 
     let resume = replay_positions(&plan);
+    let queue = JobQueue {
+        tx: job_tx,
+        stop: &opts.stop,
+    };
     let (final_counters, replay_next) = schedule(
-        &plan, opts.clock, &opts.stop, &job_tx, &stats, &resume, &starts,
+        &plan, opts.clock, &opts.stop, &queue, &stats, &resume, &starts,
     );
-    drop(job_tx);
+    drop(queue);
+    let _ = scheduled.set(Instant::now());
     for h in handles {
         let _ = h.join();
     }
-    let (errors, broken, summaries) = reducer.join().unwrap_or((1, false, Vec::new()));
+    let reduced = reducer.join().unwrap_or_else(|_| Reduced {
+        errors: 1,
+        ..Reduced::default()
+    });
     done.store(true, Ordering::Relaxed);
     let _ = watcher.join();
-    for s in summaries {
-        log(&format!("INFO {s}"));
+    for s in &reduced.summaries {
+        log::info(s);
     }
-    save_counters(&plan, &shared, &final_counters, log);
-    save_replay_positions(&plan, &replay_next, log);
+    for o in reduced.outputs.iter().filter(|o| o.failed > 0) {
+        log::error(&format!(
+            "output {}: {} of {} events not delivered",
+            o.name, o.failed, o.events
+        ));
+    }
+    save_counters(&plan, &shared, &final_counters);
+    save_replay_positions(&plan, &replay_next);
     Ok(RunReport {
         events: stats.total_events(),
         bytes: stats.total_bytes(),
         elapsed: started.elapsed(),
-        output_errors: errors,
-        broken_pipe: broken,
+        output_errors: reduced.errors,
+        broken_pipe: reduced.broken,
+        outputs: reduced.outputs,
     })
 }
 
@@ -302,7 +407,7 @@ fn replay_positions(plan: &Plan) -> Vec<usize> {
         .collect()
 }
 
-fn save_replay_positions(plan: &Plan, next: &[usize], log: &dyn Fn(&str)) {
+fn save_replay_positions(plan: &Plan, next: &[usize]) {
     let Some(dir) = &plan.state_dir else { return };
     for (i, s) in plan.samples.iter().enumerate() {
         if s.replay.is_none() {
@@ -311,19 +416,19 @@ fn save_replay_positions(plan: &Plan, next: &[usize], log: &dyn Fn(&str)) {
         let _ = std::fs::create_dir_all(dir);
         let path = state_path(dir, s, "replay.position");
         if let Err(e) = std::fs::write(&path, format!("{}\n", next.get(i).copied().unwrap_or(0))) {
-            log(&format!(
-                "ERROR cannot write replay position {}: {e}",
+            log::error(&format!(
+                "cannot write replay position {}: {e}",
                 path.display()
             ));
         }
     }
 }
 
-fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>], log: &dyn Fn(&str)) {
+fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>]) {
     let Some(dir) = &plan.state_dir else { return };
     if let Err(e) = std::fs::create_dir_all(dir) {
-        log(&format!(
-            "ERROR cannot create state folder {}: {e}",
+        log::error(&format!(
+            "cannot create state folder {}: {e}",
             dir.display()
         ));
         return;
@@ -337,8 +442,8 @@ fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>], log:
             };
             let path = state_path(dir, s, &spec.state_name);
             if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
-                log(&format!(
-                    "ERROR cannot write counter state {}: {e}",
+                log::error(&format!(
+                    "cannot write counter state {}: {e}",
                     path.display()
                 ));
             }
@@ -346,11 +451,24 @@ fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>], log:
     }
 }
 
+/// What the reducer hands back at the end.
+#[derive(Default)]
+struct Reduced {
+    errors: u64,
+    broken: bool,
+    summaries: Vec<String>,
+    outputs: Vec<OutputReport>,
+}
+
 /// The reducer's state: sinks and what happened to them.
 struct Reducer<'a> {
     sinks: Vec<Box<dyn Sink>>,
+    names: Vec<String>,
     dirty: Vec<bool>,
     failed: Vec<bool>,
+    /// Per output: events handed to it, and events of batches whose write failed.
+    handed: Vec<u64>,
+    lost: Vec<u64>,
     errors: u64,
     broken: bool,
     stats: &'a Stats,
@@ -369,11 +487,14 @@ impl Reducer<'_> {
         self.errors += 1;
         if !self.failed[o] {
             self.failed[o] = true;
-            eprintln!("ERROR output {o}: {e}; events of this output are being dropped");
+            log::error(&format!(
+                "output {}: {e}; events of this output are being dropped",
+                self.names[o]
+            ));
             if self.failed.iter().all(|f| *f) {
                 // Nothing can be delivered any more: end the run (exit 1) instead of
                 // generating into the void forever.
-                eprintln!("ERROR every output has failed; stopping");
+                log::error("every output has failed; stopping");
                 self.stop.store(true, Ordering::Relaxed);
             }
         }
@@ -394,13 +515,17 @@ impl Reducer<'_> {
     fn write(&mut self, batch: &Batch) {
         if !self.broken && !batch.is_empty() {
             let o = batch.output;
+            self.handed[o] += batch.len() as u64;
             match self.sinks[o].write(batch) {
                 Ok(()) => {
                     self.stats
                         .add(batch.sample, batch.len() as u64, batch.raw_bytes);
                     self.dirty[o] = true;
                 }
-                Err(e) => self.io_error(o, &e),
+                Err(e) => {
+                    self.lost[o] += batch.len() as u64;
+                    self.io_error(o, &e);
+                }
             }
         }
     }
@@ -455,14 +580,19 @@ fn reduce(
     rx: Receiver<Delivery>,
     pools: Vec<Sender<Batch>>,
     sinks: Vec<Box<dyn Sink>>,
+    names: Vec<String>,
     stats: &Stats,
     stop: &AtomicBool,
-) -> (u64, bool, Vec<String>) {
+    scheduled: &OnceLock<Instant>,
+) -> Reduced {
     let n = sinks.len();
     let mut r = Reducer {
         sinks,
+        names,
         dirty: vec![false; n],
         failed: vec![false; n],
+        handed: vec![0; n],
+        lost: vec![0; n],
         errors: 0,
         broken: false,
         stats,
@@ -496,7 +626,7 @@ fn reduce(
     for (_, d) in std::mem::take(&mut pending) {
         r.deliver(d);
     }
-    let deadline = Instant::now() + FINISH_GRACE;
+    let deadline = finish_deadline(stop, scheduled);
     let mut summaries = Vec::new();
     for o in 0..n {
         match r.sinks[o].finish(deadline) {
@@ -505,7 +635,29 @@ fn reduce(
             Err(e) => r.io_error(o, &e),
         }
     }
-    (r.errors, r.broken, summaries)
+    let outputs = (0..n)
+        .map(|o| OutputReport {
+            name: r.names[o].clone(),
+            events: r.handed[o],
+            // A sink that settles events after `write` returned counts its own failures.
+            failed: r.sinks[o].failed_events().unwrap_or(r.lost[o]),
+        })
+        .collect();
+    Reduced {
+        errors: r.errors,
+        broken: r.broken,
+        summaries,
+        outputs,
+    }
+}
+
+/// Until when the outputs may deliver what they hold: shortly after a stop request, else the
+/// finish grace counted from the end of scheduling.
+fn finish_deadline(stop: &AtomicBool, scheduled: &OnceLock<Instant>) -> Instant {
+    if stop.load(Ordering::Relaxed) {
+        return Instant::now() + STOP_GRACE;
+    }
+    scheduled.get().copied().unwrap_or_else(Instant::now) + FINISH_GRACE
 }
 
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
@@ -514,7 +666,7 @@ fn schedule(
     plan: &Plan,
     mut clock: Clock,
     stop: &Arc<AtomicBool>,
-    jobs: &Sender<Job>,
+    jobs: &JobQueue<'_>,
     stats: &Stats,
     resume_positions: &[usize],
     starts: &[Vec<i64>],
@@ -619,6 +771,9 @@ fn schedule(
         if let Some(from) = states[i].backfill_from.take() {
             let mut t = from;
             while t < now {
+                if jobs.stopped() {
+                    return positions(&states);
+                }
                 let hi = (t + step).min(now);
                 let wall = s.tz.datetime(t);
                 let count = firing_count(s, &wall, &mut sched_rng, stats, i, &mut states[i], step);
@@ -717,7 +872,7 @@ fn fire_replay(
     ahead: Option<Ahead>,
     seq: &mut u64,
     seed: u64,
-    jobs: &Sender<Job>,
+    jobs: &JobQueue<'_>,
 ) -> Result<Option<Micros>, ()> {
     let n = rp.offsets.len();
     let mut send = |st: &mut SampleState, first: usize, times: Vec<Micros>| -> Result<(), ()> {
@@ -736,7 +891,9 @@ fn fire_replay(
             cycle: (st.executions, count),
             times,
         };
-        jobs.send(job).map_err(|_| ())?;
+        if !jobs.send(job) {
+            return Err(());
+        }
         *seq += 1;
         st.jobs += 1;
         st.scheduled += count;
@@ -756,6 +913,9 @@ fn fire_replay(
                     rp.offsets[k + 1] - rp.offsets[k]
                 };
                 t -= gap;
+                if picked.len().is_multiple_of(JOB_EVENTS as usize) && jobs.stopped() {
+                    return Err(());
+                }
                 if t < from || picked.len() >= REPLAY_BACKFILL_LIMIT {
                     break;
                 }
@@ -887,8 +1047,9 @@ fn advance_counters(st: &mut SampleState, position: u64, count: u64) -> Vec<i64>
     for (c, pre) in st.prefix.iter().enumerate() {
         let before = crate::plan::matches_before(pre, position) as i64;
         let after = crate::plan::matches_before(pre, position + count) as i64;
-        base.push(st.counters[c] - before);
-        st.counters[c] += after - before;
+        // Wrapping, as the counters themselves are (see `Worker`).
+        base.push(st.counters[c].wrapping_sub(before));
+        st.counters[c] = st.counters[c].wrapping_add(after - before);
     }
     base
 }
@@ -939,7 +1100,7 @@ fn emit(
     seq: &mut u64,
     seed: u64,
     rng: &mut Rng,
-    jobs: &Sender<Job>,
+    jobs: &JobQueue<'_>,
 ) -> bool {
     let s = &plan.samples[i];
     let index =
@@ -982,7 +1143,7 @@ fn emit(
             cycle: (st.executions, cycles),
             times: Vec::new(),
         };
-        if jobs.send(job).is_err() {
+        if !jobs.send(job) {
             return false;
         }
         *seq += 1;

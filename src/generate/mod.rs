@@ -315,7 +315,10 @@ impl Worker {
             if ordinal_mode && let Some(sc) = &self.per_sample[job.sample] {
                 for (c, pre) in sc.prefix.iter().enumerate() {
                     let base = job.counter_base.get(c).copied().unwrap_or(0);
-                    self.counters[c] = base + crate::plan::matches_before(pre, ordinal) as i64;
+                    // A signed 64-bit counter: past i64::MAX it goes on at i64::MIN, like the
+                    // shared atomic counter (docs/compatibility.md).
+                    self.counters[c] =
+                        base.wrapping_add(crate::plan::matches_before(pre, ordinal) as i64);
                 }
             }
             let sec = t.div_euclid(MICROS_PER_SEC);
@@ -536,11 +539,11 @@ impl Worker {
             if let Err(e) = result {
                 if !self.reported.contains(&job.sample) {
                     self.reported.push(job.sample);
-                    eprintln!(
-                        "ERROR [{}] jinja template {}: {e}",
+                    crate::log::error(&format!(
+                        "[{}] jinja template {}: {e}",
                         sample.stanza,
                         jp.label()
-                    );
+                    ));
                 }
                 break;
             }

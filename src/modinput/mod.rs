@@ -1,13 +1,12 @@
 //! Everything splunkd's modular input protocol asks of the binary, apart from generating events:
 //! the introspection scheme (`--scheme`), argument validation (`--validate-arguments`), the
-//! `<input>` document of a normal run, finding the enabled apps under `$SPLUNK_HOME`, and the
-//! logger whose level-prefixed stderr lines splunkd copies into splunkd.log.
+//! `<input>` document of a normal run, and finding the enabled apps under `$SPLUNK_HOME`. Its
+//! messages go through the crate's logger (`crate::log`), which also writes eventgen.log.
 //!
 //! The event stream itself (`<stream>`/`<event>`) is written by `output::modinput`.
 
 pub mod apps;
 pub mod input;
-pub mod log;
 pub mod run;
 pub mod scheme;
 pub mod validate;

@@ -10,11 +10,11 @@ use std::sync::atomic::AtomicBool;
 
 use super::apps::{discover_apps, eventgen_confs};
 use super::input::parse_input;
-use super::log::{Level, Logger, splunk_log_path};
 use super::validate::{error_xml, parse_validation, parse_verbosity, validate, validate_params};
 use super::{param, read_document};
+use crate::log::{self, Level, Logger, splunk_log_path};
 use crate::pipeline::{self, RunOptions};
-use crate::plan::{self, ConfSource, OutputSpec, Overrides, Plan};
+use crate::plan::{self, ConfSource, OutputSpec, Overrides};
 use crate::problem::Problem;
 use crate::timing::clock::Clock;
 
@@ -113,20 +113,9 @@ pub fn validate_arguments() -> u8 {
     fail_validation(&msg)
 }
 
-/// Secrets that must never reach a log line: HEC tokens of the plan.
-fn register_secrets(plan: &Plan, log: &Logger) {
-    for out in &plan.outputs {
-        if let OutputSpec::Hec { config, .. } = out {
-            for s in &config.servers {
-                log.add_secret(&s.token);
-            }
-        }
-    }
-}
-
 /// A run: the `<input>` document on stdin, events on stdout.
 pub fn run() -> u8 {
-    let stderr_log = Logger::new(Level::Info);
+    let stderr_log = log::global();
     let text = match read_document(std::io::stdin().lock(), "</input>") {
         Ok(t) => t,
         Err(e) => {
@@ -163,7 +152,8 @@ pub fn run() -> u8 {
         .and_then(|s| param(&s.params, "verbosity"))
         .and_then(|v| parse_verbosity(v).ok())
         .map_or(Level::Info, |v| Level::from_verbosity(v).min(Level::Info));
-    let log = Arc::new(Logger::new(level));
+    let log: &Logger = log::global();
+    log.set_min(level);
     log.add_secret(&input.session_key);
     let home = match splunk_home() {
         Ok(h) => h,
@@ -192,7 +182,7 @@ pub fn run() -> u8 {
         ..Overrides::default()
     };
     let (plan, problems) = plan::build(&sources, &overrides);
-    register_secrets(&plan, &log);
+    pipeline::register_secrets(&plan);
     for p in &problems {
         if p.is_error() {
             log.error(&p.to_string());
@@ -231,13 +221,6 @@ pub fn run() -> u8 {
         let _ = out.flush();
         return 0;
     }
-    let sink_log = log.clone();
-    let logf = move |line: &str| match line.split_once(' ') {
-        Some(("ERROR", rest)) => sink_log.error(rest),
-        Some(("WARN", rest)) => sink_log.warn(rest),
-        Some(("INFO", rest)) => sink_log.info(rest),
-        _ => sink_log.info(line),
-    };
     // splunkd waits a few seconds after SIGTERM before killing the input. A normal stop
     // closes the stream well within that; this only ends a process whose stdout is blocked
     // (splunkd no longer reading).
@@ -256,12 +239,14 @@ pub fn run() -> u8 {
         stop,
         modinput_stream: true,
     };
-    match pipeline::run(plan, opts, &logf) {
+    match pipeline::run(plan, opts) {
         Ok(r) => {
             log.info(&format!(
                 "eventgen stopping: {} events ({} bytes of event text) generated",
                 r.events, r.bytes
             ));
+            // Undelivered events were each reported (ERROR) with their output; splunkd
+            // restarts an input that exits non-zero, so only a failed start is an error here.
             0
         }
         Err(e) => {

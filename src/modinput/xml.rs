@@ -18,8 +18,10 @@ const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest element nesting we accept; splunkd's documents are four levels deep.
 const MAX_DEPTH: usize = 32;
 
-/// Reads stdin (or any reader) until EOF or until `closing_tag` (for example `</input>`) has
-/// been seen, whichever comes first, and decodes the bytes to text.
+/// Reads stdin (or any reader) until EOF, until `closing_tag` (for example `</input>`) has
+/// been seen, or until the bytes read form a complete document (its root element closed,
+/// e.g. `<input/>`), whichever comes first, and decodes the bytes to text. splunkd may leave
+/// stdin open: a complete document must be enough.
 pub fn read_document(mut reader: impl Read, closing_tag: &str) -> Result<String, String> {
     let mut bytes = Vec::with_capacity(4096);
     let mut chunk = [0u8; 8192];
@@ -38,11 +40,35 @@ pub fn read_document(mut reader: impl Read, closing_tag: &str) -> Result<String,
         }
         // UTF-16 input never matches the ASCII tag; it is read to EOF, which splunkd sends.
         let tail_from = bytes.len().saturating_sub(n + closing_tag.len());
-        if contains(&bytes[tail_from..], closing_tag.as_bytes()) {
+        if contains(&bytes[tail_from..], closing_tag.as_bytes()) || root_closed(&bytes) {
             break;
         }
     }
     decode(&bytes)
+}
+
+/// Whether `bytes` (UTF-8) hold a root element that is already closed.
+fn root_closed(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut reader = Reader::from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::Empty(_)) if depth == 0 => return true,
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return true;
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -314,6 +340,15 @@ mod tests {
         assert_eq!(text, "<input><x>1</x></input>");
         let text = read_document(&b"<items/>"[..], "</items>").unwrap();
         assert_eq!(text, "<items/>");
+        // A complete document is enough, whatever its closing tag looks like.
+        for doc in [
+            &b"<?xml version=\"1.0\"?>\n<input/>"[..],
+            b"<input >\n<server_host>h</server_host></input >",
+            b"\xEF\xBB\xBF<input></input>",
+        ] {
+            let text = read_document(NeverEof(doc), "</input>").unwrap();
+            assert!(text.contains("input"), "{text}");
+        }
     }
 
     #[test]

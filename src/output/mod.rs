@@ -118,4 +118,10 @@ pub trait Sink: Send {
     /// Called once when the run ends (normally or on SIGTERM); may use time up to `deadline`
     /// to deliver what is pending. Returns a one-line summary for the log, if it has one.
     fn finish(&mut self, deadline: Instant) -> io::Result<Option<String>>;
+    /// Events this sink gave up on (refused, dropped, still held when `finish` returned), for
+    /// sinks that settle events after `write` returned or one by one (network outputs).
+    /// `None`: the reducer counts the events of every batch whose `write` failed instead.
+    fn failed_events(&self) -> Option<u64> {
+        None
+    }
 }

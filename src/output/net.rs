@@ -338,6 +338,10 @@ impl Sink for DatagramSink {
     fn finish(&mut self, _deadline: Instant) -> io::Result<Option<String>> {
         Ok(Some(self.stats.summary(self.what)))
     }
+
+    fn failed_events(&self) -> Option<u64> {
+        Some(self.stats.failed.load(Ordering::Relaxed))
+    }
 }
 
 /// `tcpout`: the encoded bytes (newline-framed lines) over one persistent connection.
@@ -531,6 +535,10 @@ impl Sink for TcpSink {
             while matches!(c.read(&mut b), Ok(n) if n > 0) {}
         }
         Ok(Some(self.stats.summary("tcpout")))
+    }
+
+    fn failed_events(&self) -> Option<u64> {
+        Some(self.stats.failed.load(Ordering::Relaxed))
     }
 }
 

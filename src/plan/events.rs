@@ -147,6 +147,28 @@ pub(super) fn build(
         |t| matches!(t.replacement, crate::token::Replacement::File { column, .. } if column > 0),
     );
     let slow_events = events.iter().filter(|e| e.template.is_slow()).count();
+    let mut exhausted = false;
+    for t in compiled.tokens.iter().filter(|t| t.regex.exhausted()) {
+        exhausted = true;
+        let key = format!("token.{}.token", t.number);
+        let mut p = Problem::error(format!(
+            "regex {:?} uses lookaround or backreferences and met a line longer than {} bytes or \
+             needed more than {} backtracking steps, the most such a regex may take; simplify it \
+             (nested repetition inside lookaround is the usual cause) or shorten the lines",
+            t.pattern,
+            crate::token::FANCY_TEXT_LIMIT,
+            crate::token::BACKTRACK_LIMIT
+        ))
+        .stanza(&c.stanza)
+        .key(&key);
+        if let Some(s) = settings.get(&key) {
+            p = p.located(&s.location);
+        }
+        problems.push(p);
+    }
+    if exhausted {
+        return None;
+    }
     Some(Events {
         events,
         tokens: compiled,

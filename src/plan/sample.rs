@@ -30,6 +30,15 @@ pub struct RawEvent {
 /// [`crate::conf::text::decode`]) with line ends normalised. A note for the user goes to
 /// `notes` when the file was not plain UTF-8.
 pub fn read_text(path: &Path, notes: &mut Vec<String>) -> Result<String, String> {
+    // A FIFO or device would block or never end: only regular files (symlinks followed).
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file (a FIFO, device or folder cannot be a sample or replacement file)",
+            path.display()
+        ));
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read sample file {}: {e}", path.display()))?;
     let (text, note) = crate::conf::text::decode(&bytes);

@@ -114,6 +114,14 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
             _ => Tz::Local,
         },
     };
+    warn_unbounded(
+        r,
+        count,
+        interval,
+        per_day_volume,
+        &rates,
+        backfill.as_ref(),
+    );
     let randomize_events = r.bool("randomizeEvents") && !replay;
     let sequential_timestamp = r.bool("sequentialTimestamp");
     let time_multiple = r.float("timeMultiple");
@@ -138,6 +146,61 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
         randomize_events,
         sequential_timestamp,
         time_multiple,
+    }
+}
+
+/// Events one interval or one backfill may hold before `check` warns that the run is, in
+/// practice, unbounded (it would not finish or keep up).
+const UNBOUNDED_EVENTS: f64 = 1e9;
+/// Daily volume past which `perDayVolume` gets the same warning (10 TB a day).
+const UNBOUNDED_BYTES_PER_DAY: f64 = 1e13;
+
+/// Warns, with the event count or time they imply, about values Eventgen accepts that make a
+/// run unbounded: `randomizeCount = 1e308`, `perDayVolume = 1e30`, `backfill = -99999999y`.
+fn warn_unbounded(
+    r: &mut Reader,
+    count: i64,
+    interval: i64,
+    per_day_volume: Option<f64>,
+    rates: &Rates,
+    backfill: Option<&TimeSpec>,
+) {
+    let count = count.max(1) as f64;
+    if let Some(rc) = rates.randomize_count {
+        let most = count * (1.0 + rc / 2.0);
+        if most > UNBOUNDED_EVENTS {
+            r.warn(
+                "randomizeCount",
+                format!("{rc} lets one interval hold up to {most:.3e} events"),
+            );
+        }
+    }
+    if let Some(gb) = per_day_volume {
+        let per_day = gb * 1024.0 * 1024.0 * 1024.0;
+        if per_day > UNBOUNDED_BYTES_PER_DAY {
+            let per_interval = per_day * interval.max(1) as f64 / 86_400.0;
+            r.warn(
+                "perDayVolume",
+                format!(
+                    "{gb} GB a day means {per_interval:.3e} bytes of events every {}s interval",
+                    interval.max(1)
+                ),
+            );
+        }
+    }
+    if let Some(b) = backfill {
+        let probe = tz_probe(r).datetime(crate::timing::clock::wall_now());
+        let secs = (probe - b.resolve(probe)).num_seconds().max(0) as f64;
+        let events = secs / interval.max(1) as f64 * count;
+        if events > UNBOUNDED_EVENTS {
+            r.warn(
+                "backfill",
+                format!(
+                    "goes back {:.0} days: about {events:.3e} events before the live run",
+                    secs / 86_400.0
+                ),
+            );
+        }
     }
 }
 

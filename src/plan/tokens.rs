@@ -37,11 +37,15 @@ impl FileCache {
             return Ok((f.clone(), None));
         }
         let mut notes = Vec::new();
-        let text = crate::plan::sample::read_text(&key, &mut notes).map_err(|_| {
-            format!(
-                "replacement file {} not found or unreadable",
-                path.display()
-            )
+        let text = crate::plan::sample::read_text(&key, &mut notes).map_err(|e| {
+            if e.contains("not a regular file") {
+                format!("replacement file {e}")
+            } else {
+                format!(
+                    "replacement file {} not found or unreadable",
+                    path.display()
+                )
+            }
         })?;
         let lines: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
         if lines.is_empty() {

@@ -11,26 +11,41 @@ pub mod template;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::rng::Rng;
 use crate::timing::rate::Rates;
 use crate::timing::strftime::TimeFormat;
 use random::RandomSpec;
 
+/// Backtracking steps one search of a `fancy-regex` token regex may take. Catastrophic
+/// patterns such as `(?=(a+)+$)a` on a long line would otherwise take seconds per event; a
+/// search that runs out stops matching that line and marks the regex [`TokenRegex::exhausted`],
+/// which the plan turns into an error for the token.
+pub const BACKTRACK_LIMIT: usize = 200_000;
+
+/// Longest text a `fancy-regex` token regex searches. Its lookarounds run the inner pattern
+/// at every position, so a search costs up to the square of the length (a 30 KB line took
+/// seconds); longer texts are not searched and mark the regex [`TokenRegex::exhausted`].
+pub const FANCY_TEXT_LIMIT: usize = 4096;
+
 /// A token regex: the fast `regex` crate when the pattern allows, `fancy-regex` for Python
 /// features such as lookaround and backreferences.
 #[derive(Debug, Clone)]
 pub enum TokenRegex {
     Plain(regex::Regex),
-    Fancy(fancy_regex::Regex),
+    Fancy(fancy_regex::Regex, Arc<AtomicBool>),
 }
 
 impl TokenRegex {
     pub fn compile(pattern: &str) -> Result<TokenRegex, String> {
         match regex::Regex::new(pattern) {
             Ok(re) => Ok(TokenRegex::Plain(re)),
-            Err(plain_err) => match fancy_regex::Regex::new(pattern) {
-                Ok(re) => Ok(TokenRegex::Fancy(re)),
+            Err(plain_err) => match fancy_regex::RegexBuilder::new(pattern)
+                .backtrack_limit(BACKTRACK_LIMIT)
+                .build()
+            {
+                Ok(re) => Ok(TokenRegex::Fancy(re, Arc::default())),
                 Err(e) => Err(format!(
                     "regex does not compile: {}",
                     regex_errors_text(&e.to_string(), &plain_err.to_string())
@@ -42,7 +57,16 @@ impl TokenRegex {
     pub fn has_groups(&self) -> bool {
         match self {
             TokenRegex::Plain(re) => re.captures_len() > 1,
-            TokenRegex::Fancy(re) => re.captures_len() > 1,
+            TokenRegex::Fancy(re, _) => re.captures_len() > 1,
+        }
+    }
+
+    /// Whether a search ran out of its backtracking steps ([`BACKTRACK_LIMIT`]) or met a text
+    /// longer than [`FANCY_TEXT_LIMIT`].
+    pub fn exhausted(&self) -> bool {
+        match self {
+            TokenRegex::Plain(_) => false,
+            TokenRegex::Fancy(_, out) => out.load(Ordering::Relaxed),
         }
     }
 
@@ -66,9 +90,16 @@ impl TokenRegex {
                     }
                 }
             }
-            TokenRegex::Fancy(re) => {
+            TokenRegex::Fancy(re, out) => {
+                if text.len() > FANCY_TEXT_LIMIT {
+                    out.store(true, Ordering::Relaxed);
+                    return;
+                }
                 for caps in re.captures_iter(text) {
-                    let Ok(caps) = caps else { break };
+                    let Ok(caps) = caps else {
+                        out.store(true, Ordering::Relaxed);
+                        break;
+                    };
                     let Some(m) = caps.get(0) else { continue };
                     let span = caps
                         .get(1)
@@ -82,7 +113,14 @@ impl TokenRegex {
     pub fn is_match(&self, text: &str) -> bool {
         match self {
             TokenRegex::Plain(re) => re.is_match(text),
-            TokenRegex::Fancy(re) => re.is_match(text).unwrap_or(false),
+            TokenRegex::Fancy(_, out) if text.len() > FANCY_TEXT_LIMIT => {
+                out.store(true, Ordering::Relaxed);
+                false
+            }
+            TokenRegex::Fancy(re, out) => re.is_match(text).unwrap_or_else(|_| {
+                out.store(true, Ordering::Relaxed);
+                false
+            }),
         }
     }
 
@@ -478,7 +516,7 @@ mod tests {
         re.for_each_match("id=12 id=3", |m, s| spans.push((m, s)));
         assert_eq!(spans, vec![((0, 5), (3, 5)), ((6, 10), (9, 10))]);
         let re = TokenRegex::compile(r"(?<=x)\d").unwrap();
-        assert!(matches!(re, TokenRegex::Fancy(_)));
+        assert!(matches!(re, TokenRegex::Fancy(..)));
         assert_eq!(re.first_capture("a1x2"), Some("2"));
         assert!(TokenRegex::compile("(unclosed").is_err());
     }

@@ -28,6 +28,10 @@ pub enum RandomSpec {
     List(Vec<String>),
 }
 
+/// Longest `string(n)` / `hex(n)` value: each event holds one, and a huge `n` would abort on
+/// allocation.
+pub const MAX_RANDOM_LENGTH: usize = 1_000_000;
+
 /// The 67 characters Eventgen's `string(n)` can produce.
 const STRING_ALPHABET: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/";
@@ -95,6 +99,11 @@ impl RandomSpec {
                 .trim()
                 .parse()
                 .map_err(|_| format!("expected a length in {s:?}"))?;
+            if n > MAX_RANDOM_LENGTH {
+                return Err(format!(
+                    "string(n) and hex(n) take n up to {MAX_RANDOM_LENGTH}, got {n}"
+                ));
+            }
             return Ok(if lower.starts_with("hex") {
                 RandomSpec::Hex(n)
             } else {
@@ -306,6 +315,17 @@ mod tests {
         );
         assert_eq!(RandomSpec::parse("string(0)").unwrap(), RandomSpec::Str(0));
         assert_eq!(RandomSpec::parse("hex(4)").unwrap(), RandomSpec::Hex(4));
+        assert_eq!(
+            RandomSpec::parse("hex(1000000)").unwrap(),
+            RandomSpec::Hex(1_000_000)
+        );
+        for huge in [
+            "string(1000001)",
+            "hex(99999999999999)",
+            "string(99999999999999999999999)",
+        ] {
+            assert!(RandomSpec::parse(huge).is_err(), "{huge}");
+        }
         assert_eq!(
             RandomSpec::parse(r#"list["a", 3]"#).unwrap(),
             RandomSpec::List(vec!["a".into(), "3".into()])

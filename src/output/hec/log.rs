@@ -1,33 +1,17 @@
-//! The one place the network outputs write messages for people: stderr lines that begin with
-//! the level word (`INFO `, `WARN `, `ERROR `), which splunkd understands. The lead may later route
-//! these through the crate's logger; callers never pass a HEC token here.
+//! How the network outputs write messages for people: through the crate's one logger
+//! (`crate::log`), which redacts credentials and, inside Splunk, also writes eventgen.log.
+//! These helpers only take `format_args!` so call sites stay short.
 
 use std::fmt;
-use std::io::Write;
 
-/// Severity of a message line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
+use crate::log::Level;
 
-impl Level {
-    pub fn word(self) -> &'static str {
-        match self {
-            Level::Info => "INFO",
-            Level::Warn => "WARN",
-            Level::Error => "ERROR",
-        }
-    }
-}
-
-/// Writes one line `LEVEL message` to stderr. A failing stderr is ignored: there is nowhere
-/// else to report it.
+/// Writes one message at `level`.
 pub fn line(level: Level, args: fmt::Arguments<'_>) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{} {}", level.word(), args);
+    let logger = crate::log::global();
+    if logger.enabled(level) {
+        logger.log(level, &args.to_string());
+    }
 }
 
 pub fn info(args: fmt::Arguments<'_>) {

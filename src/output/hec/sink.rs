@@ -542,6 +542,11 @@ impl Sink for HecSink {
         queued?;
         Ok(Some(summary))
     }
+
+    fn failed_events(&self) -> Option<u64> {
+        let snap = self.shared.stats.snapshot();
+        Some(snap.failed + snap.outstanding)
+    }
 }
 
 impl Drop for HecSink {

@@ -1,18 +1,28 @@
-//! Messages to people: one line per message on stderr, level word first (`DEBUG`, `INFO`,
-//! `WARN`, `ERROR`), which splunkd turns into the level of its splunkd.log line, and
-//! optionally the same messages with a timestamp and process id in a rotating file, normally
-//! `$SPLUNK_HOME/var/log/splunk/eventgen.log` (indexed into `_internal`, sourcetype
+//! Messages to people, all of them: one line per message on stderr, level word first
+//! (`DEBUG`, `INFO`, `WARN`, `ERROR`), which splunkd turns into the level of its splunkd.log
+//! line, and optionally the same messages with a timestamp and process id in a rotating file,
+//! normally `$SPLUNK_HOME/var/log/splunk/eventgen.log` (indexed into `_internal`, sourcetype
 //! `eventgen:log` from the app's props.conf).
 //!
-//! Registered secrets (the session key, HEC tokens) are replaced with `********` in every line
-//! before it is written anywhere. Newlines inside a message become spaces, because splunkd
-//! makes each stderr line its own event. The logger is an ordinary value (share it with an
-//! `Arc`); writes are serialised by a mutex and never fail the caller.
+//! Every message passes [`redact`] once, here, before it is written anywhere: registered
+//! secrets (the session key, HEC tokens, passwords of the plan) become `********`, and so do
+//! credentials recognised by their shape (`Authorization: Splunk …`, `password=…`,
+//! `"token": "…"`), which catches a server's reply that echoes a request. Newlines inside a
+//! message become spaces, because splunkd makes each stderr line its own event.
+//!
+//! The process has one logger, [`global`], used through [`error`], [`warn`], [`info`] and
+//! [`debug`] from anywhere (outputs, workers, the CLI, the modular input): a message cannot
+//! bypass redaction or the Splunk log file. It is a process-wide value on purpose: what it
+//! holds (stderr, the log file, the secrets) is process-wide too. [`Logger`] values of their
+//! own exist for tests. Writes are serialised by a mutex and never fail the caller.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{LazyLock, Mutex, OnceLock, PoisonError};
+
+use regex::{Captures, Regex};
 
 /// Rotate the log file before it would grow past this size.
 pub const ROTATE_BYTES: u64 = 5 * 1024 * 1024;
@@ -32,6 +42,15 @@ pub enum Level {
 }
 
 impl Level {
+    fn from_u8(n: u8) -> Level {
+        match n {
+            0 => Level::Debug,
+            1 => Level::Info,
+            2 => Level::Warn,
+            _ => Level::Error,
+        }
+    }
+
     /// The word splunkd recognises at the start of a stderr line.
     pub fn word(self) -> &'static str {
         match self {
@@ -64,7 +83,7 @@ pub fn splunk_log_path(splunk_home: &Path) -> PathBuf {
 }
 
 pub struct Logger {
-    min: Level,
+    min: AtomicU8,
     inner: Mutex<Inner>,
 }
 
@@ -89,9 +108,14 @@ impl Logger {
             secrets: Vec::new(),
         };
         Logger {
-            min,
+            min: AtomicU8::new(min as u8),
             inner: Mutex::new(inner),
         }
+    }
+
+    /// Changes the lowest level written.
+    pub fn set_min(&self, min: Level) {
+        self.min.store(min as u8, Ordering::Relaxed);
     }
 
     /// Also writes timestamped lines to `path`, rotating at [`ROTATE_BYTES`] and keeping
@@ -121,7 +145,7 @@ impl Logger {
 
     /// Whether messages at `level` are written; lets callers skip building expensive ones.
     pub fn enabled(&self, level: Level) -> bool {
-        level >= self.min
+        level >= Level::from_u8(self.min.load(Ordering::Relaxed))
     }
 
     pub fn log(&self, level: Level, message: &str) {
@@ -129,12 +153,7 @@ impl Logger {
             return;
         }
         let mut inner = self.lock();
-        let mut text = message.replace(['\r', '\n'], " ");
-        for secret in &inner.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), REDACTED);
-            }
-        }
+        let text = redact(message, &inner.secrets);
         let line = format!("{} {text}\n", level.word());
         // Nowhere is left to report a failing stderr; the file still gets the line.
         let _ = inner
@@ -178,6 +197,75 @@ impl Logger {
         // A panic while logging leaves the state usable: at worst a half-written line.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The process's logger: stderr, `INFO` and above until told otherwise.
+pub fn global() -> &'static Logger {
+    static GLOBAL: OnceLock<Logger> = OnceLock::new();
+    GLOBAL.get_or_init(|| Logger::new(Level::Info))
+}
+
+pub fn error(message: &str) {
+    global().error(message);
+}
+
+pub fn warn(message: &str) {
+    global().warn(message);
+}
+
+pub fn info(message: &str) {
+    global().info(message);
+}
+
+pub fn debug(message: &str) {
+    global().debug(message);
+}
+
+/// Credentials recognised by their shape, whoever wrote them: an HTTP authorisation header or
+/// scheme before a token-like word, and `key=value` / `"key": "value"` pairs whose key names a
+/// secret (`key: value` unquoted is left alone: config messages say `token.0.token: …`). Group `keep` is kept, group `secret` replaced.
+static SHAPED_SECRETS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?xi)
+        (?P<keep>
+            \b(?:authorization|proxy-authorization)\b\\?"?\s*[:=]\s*\\?"?\s*
+            (?:(?:splunk|bearer|basic|digest|token)\s+)?
+          | (?P<scheme>\b(?:splunk|bearer|basic)\s+)
+          | \b(?:password|passwd|pwd|secret|session_?key|sessionkey|x-splunk-token
+               |access_?token|api_?key|hec_?token|token|auth_?token)
+            (?:\\?"\s*:\s*\\?"?|\s*=\s*\\?"?)
+        )
+        (?P<secret>[^\s"'\\&,;}<>]+)
+        "#,
+    )
+    .expect("valid redaction pattern")
+});
+
+/// The message as it may be written: one line, registered `secrets` and shaped credentials
+/// replaced with `********`.
+pub fn redact(message: &str, secrets: &[String]) -> String {
+    let mut text = message.replace(['\r', '\n'], " ");
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+    }
+    if SHAPED_SECRETS.is_match(&text) {
+        text = SHAPED_SECRETS
+            .replace_all(&text, |c: &Captures<'_>| {
+                let secret = &c["secret"];
+                // A bare scheme word ("Splunk") only counts before something token-like.
+                let weak = c.name("scheme").is_some()
+                    && (secret.len() < 12 || !secret.bytes().any(|b| b.is_ascii_digit()));
+                if weak || secret == REDACTED || secret.len() < 4 {
+                    c[0].to_string()
+                } else {
+                    format!("{}{REDACTED}", &c["keep"])
+                }
+            })
+            .into_owned();
+    }
+    text
 }
 
 /// An append-only file that is renamed to `.1` (shifting older ones up to `.keep`) before a
@@ -313,6 +401,44 @@ mod tests {
         );
         assert!(!file.contains("abc123"));
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn credentials_are_recognised_by_their_shape() {
+        let cases = [
+            (
+                "HEC 127.0.0.1:8088: 400 {\"text\":\"bad\",\"echo\":\"Authorization: Splunk 00000000-1111-2222-3333-444444444444\"}",
+                "Authorization: Splunk ********\"}",
+            ),
+            (
+                "reply: authorization=Bearer abcdefghijklmnop",
+                "authorization=Bearer ********",
+            ),
+            ("GET /?sessionKey=abcdef123&x=1", "sessionKey=********&x=1"),
+            (
+                "{\"password\": \"hunter22\"}",
+                "\"password\": \"********\"}",
+            ),
+            ("echo Splunk 0123456789abcdef0123", "echo Splunk ********"),
+            ("token=s3cr3t-value", "token=********"),
+        ];
+        for (message, expected) in cases {
+            let out = redact(message, &[]);
+            assert!(out.ends_with(expected), "{message:?} -> {out:?}");
+            assert!(
+                !out.contains("hunter22") && !out.contains("abcdef123"),
+                "{out}"
+            );
+        }
+        // Ordinary messages are left alone.
+        for message in [
+            "default/eventgen.conf:4: [s] token.0.replacement: expected integer[lo:hi]",
+            "default/eventgen.conf:10: [bad.log] token.0.token: regex does not compile",
+            "HEC 127.0.0.1:8088: sent 5 events in 1 requests",
+            "Splunk is fine",
+        ] {
+            assert_eq!(redact(message, &[]), message);
+        }
     }
 
     #[test]
