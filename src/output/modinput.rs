@@ -20,6 +20,7 @@
 //!   Splunk SDKs write, instead of Python's `str()` of whatever number the generator had.
 
 use super::EventMeta;
+use super::encode::{has_below, has_byte, word_at};
 use crate::timing::Micros;
 
 /// Byte classes of the escaping table. `CLEAN` bytes are copied in runs.
@@ -136,7 +137,21 @@ fn escape_valid(s: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
-        let class = CLASS[s[i] as usize];
+        // Skip eight clean bytes at a time: none below 0x20 (tab and LF included, the table
+        // sorts them out), none of `& < >`, no 0xEF.
+        while let Some(w) = word_at(s, i) {
+            if has_below(w, 0x20)
+                || has_byte(w, b'&')
+                || has_byte(w, b'<')
+                || has_byte(w, b'>')
+                || has_byte(w, 0xEF)
+            {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = s.get(i) else { break };
+        let class = CLASS[b as usize];
         if class == CLEAN {
             i += 1;
             continue;
@@ -329,5 +344,32 @@ mod tests {
         let raw = "x".repeat(10_000) + "\n";
         let got = encode(&meta(0), raw.as_bytes());
         assert!(got.contains(&format!("<data>{raw}</data>")));
+    }
+
+    /// The eight-byte scan must find a byte that needs escaping at every position of a word
+    /// and across word boundaries, and keep multi-byte characters whole.
+    #[test]
+    fn escaping_finds_specials_at_every_offset() {
+        let cases: [(&str, &str); 8] = [
+            ("&", "&amp;"),
+            ("<", "&lt;"),
+            (">", "&gt;"),
+            ("\r", "&#13;"),
+            ("\u{1}", ""),
+            ("\u{FFFF}", ""),
+            ("\u{FFFE}", ""),
+            ("\u{FEFF}\t\n\u{7f}é", "\u{FEFF}\t\n\u{7f}é"),
+        ];
+        for (special, want) in cases {
+            for before in 0..19 {
+                for after in [0, 1, 7, 8, 9] {
+                    let raw = format!("{}{special}{}", "a".repeat(before), "b".repeat(after));
+                    let mut out = Vec::new();
+                    escape_text(raw.as_bytes(), &mut out);
+                    let expect = format!("{}{want}{}", "a".repeat(before), "b".repeat(after));
+                    assert_eq!(String::from_utf8(out).unwrap(), expect, "{raw:?}");
+                }
+            }
+        }
     }
 }

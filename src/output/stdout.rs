@@ -160,7 +160,37 @@ impl<W: Write + Send> Sink for StdoutSink<W> {
 #[cfg(unix)]
 fn stdout_file() -> io::Result<File> {
     use std::os::fd::AsFd;
-    Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?))
+    let file = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+    #[cfg(target_os = "linux")]
+    grow_pipe(&file);
+    Ok(file)
+}
+
+/// Pipe capacity asked for when stdout is a pipe: 1 MiB, the default `pipe-max-size` an
+/// unprivileged process may set.
+#[cfg(target_os = "linux")]
+pub const PIPE_BYTES: usize = 1 << 20;
+
+/// When `file` is a pipe, grows it to [`PIPE_BYTES`] (Linux's default is 64 KiB). With the
+/// default, every 256 KiB write wakes the reader and blocks the writer four times; with 1 MiB a
+/// fast generator and its reader take turns far less often. Best effort: a refusal (a lower
+/// `pipe-max-size`, a pipe already larger) leaves the pipe as it was.
+#[cfg(target_os = "linux")]
+fn grow_pipe(file: &File) {
+    use std::os::fd::AsRawFd;
+    let Ok(meta) = file.metadata() else { return };
+    if !std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
+        return;
+    }
+    // SAFETY: fcntl on a descriptor this `File` owns; F_GETPIPE_SZ/F_SETPIPE_SZ take and
+    // return plain integers and touch no memory of ours.
+    unsafe {
+        let fd = file.as_raw_fd();
+        let now = libc::fcntl(fd, libc::F_GETPIPE_SZ);
+        if now >= 0 && (now as usize) < PIPE_BYTES {
+            libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_BYTES as libc::c_int);
+        }
+    }
 }
 
 #[cfg(windows)]

@@ -7,7 +7,7 @@
 //! event whose text is not a JSON object with a `fields` object.
 
 use crate::output::EventMeta;
-use crate::output::encode::trim_end;
+use crate::output::encode::{has_below, has_byte, trim_end, word_at};
 use crate::timing::MICROS_PER_SEC;
 
 /// Appends `{"time":<s.mmm>,"event":"<text>","host":..,"source":..,"sourcetype":..,"index":..}`.
@@ -102,6 +102,11 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn write_json_str(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if std::str::from_utf8(bytes).is_ok() {
+        write_escaped(bytes, out);
+        out.push(b'"');
+        return;
+    }
     for chunk in bytes.utf8_chunks() {
         write_escaped(chunk.valid().as_bytes(), out);
         if !chunk.invalid().is_empty() {
@@ -114,7 +119,17 @@ pub fn write_json_str(bytes: &[u8], out: &mut Vec<u8>) {
 /// Escapes valid UTF-8; copies runs that need no escaping in one go.
 fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
+    let mut i = 0;
+    while i < s.len() {
+        // Skip eight bytes at a time while none is a control character, `"` or `\\`.
+        while let Some(w) = word_at(s, i) {
+            if has_below(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\') {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = s.get(i) else { break };
+        i += 1;
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -126,7 +141,7 @@ fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
             0..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(&s[start..i - 1]);
         if esc.is_empty() {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[(b >> 4) as usize]);
@@ -134,7 +149,7 @@ fn write_escaped(s: &[u8], out: &mut Vec<u8>) {
         } else {
             out.extend_from_slice(esc);
         }
-        start = i + 1;
+        start = i;
     }
     out.extend_from_slice(&s[start..]);
 }
@@ -239,5 +254,35 @@ mod tests {
         assert!(!encode_metric(&meta(0), br#"{"fields":3}"#, &mut out));
         assert!(!encode_metric(&meta(0), br#"{"x":{}}"#, &mut out));
         assert!(out.is_empty());
+    }
+
+    /// The eight-byte scan must find a byte that needs escaping at every position of a word
+    /// and across word boundaries; bytes at or above 0x20 and non-ASCII text pass unchanged.
+    #[test]
+    fn escaping_finds_specials_at_every_offset() {
+        let cases: [(&[u8], &str); 9] = [
+            (b"\"", "\\\""),
+            (b"\\", "\\\\"),
+            (b"\n", "\\n"),
+            (b"\x1f", "\\u001f"),
+            (b"\x00", "\\u0000"),
+            (b" ~\x7f", " ~\u{7f}"),
+            ("é€".as_bytes(), "é€"),
+            (b"\xff", "\u{FFFD}"),
+            (b"!#[]", "!#[]"),
+        ];
+        for (special, want) in cases {
+            for before in 0..19 {
+                for after in [0, 1, 7, 8, 9] {
+                    let mut raw = b"a".repeat(before);
+                    raw.extend_from_slice(special);
+                    raw.extend(b"b".repeat(after));
+                    let mut out = Vec::new();
+                    write_json_str(&raw, &mut out);
+                    let expect = format!("\"{}{want}{}\"", "a".repeat(before), "b".repeat(after));
+                    assert_eq!(String::from_utf8(out).unwrap(), expect, "{raw:?}");
+                }
+            }
+        }
     }
 }
