@@ -7,7 +7,7 @@
 //! second, wall time, CPU time, events/s and MB/s, to devnull and to stdout piped into
 //! `cat > /dev/null`, with one and two generator workers. Beside it: the pipe bandwidth of
 //! `dd | cat` from the same run (the physical limit) and each pipe row as a share of it, the
-//! ratios the issues set targets for, the cost per event of each encoder (plain text,
+//! ratios the targets are set in, the cost per event of each encoder (plain text,
 //! modular input XML, HEC JSON) measured in this process, and the resident memory of the
 //! shipped default config, peak and over a real-time run. Numbers are reported, never
 //! asserted: see `docs/benchmarks.md`.
