@@ -125,16 +125,19 @@ impl PayloadBuilder {
 
 /// `host=..&source=..&sourcetype=..&index=..` with empty values left out, percent-encoded.
 pub fn raw_query(meta: &BatchMeta) -> String {
-    let mut q = String::new();
-    for (k, v) in [
+    query_string(&[
         ("host", &meta.host),
         ("source", &meta.source),
         ("sourcetype", &meta.sourcetype),
         ("index", &meta.index),
-    ] {
-        if v.is_empty() {
-            continue;
-        }
+    ])
+}
+
+/// `k1=v1&k2=v2..` in the given order, pairs with an empty value left out, values
+/// percent-encoded.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut q = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
         if !q.is_empty() {
             q.push('&');
         }

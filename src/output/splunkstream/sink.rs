@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::config::{Auth, SplunkStreamConfig};
 use crate::output::hec::Shutdown;
 use crate::output::hec::log;
-use crate::output::hec::request::percent_encode;
+use crate::output::hec::request::{percent_encode, query_string};
 use crate::output::hec::retry::backoff;
 use crate::output::http::{self, Client, ClientOptions, Transport};
 use crate::output::{Batch, BatchMeta, Sink};
@@ -128,26 +128,16 @@ impl SplunkStreamSink {
 
     /// `index=..&source=..&sourcetype=..&host_regex=..&host=..`, empty values left out.
     fn query(&self, meta: &BatchMeta) -> String {
-        let mut q = String::new();
-        let host_regex = self.config.host_regex.as_deref().unwrap_or("");
-        for (k, v) in [
-            ("index", meta.index.as_str()),
-            ("source", meta.source.as_str()),
-            ("sourcetype", meta.sourcetype.as_str()),
-            ("host_regex", host_regex),
-            ("host", meta.host.as_str()),
-        ] {
-            if v.is_empty() {
-                continue;
-            }
-            if !q.is_empty() {
-                q.push('&');
-            }
-            q.push_str(k);
-            q.push('=');
-            percent_encode(v, &mut q);
-        }
-        q
+        query_string(&[
+            ("index", &meta.index),
+            ("source", &meta.source),
+            ("sourcetype", &meta.sourcetype),
+            (
+                "host_regex",
+                self.config.host_regex.as_deref().unwrap_or(""),
+            ),
+            ("host", &meta.host),
+        ])
     }
 
     /// Picks the next live server that is not cooling down; `Err(wait)` if all are cooling,
