@@ -19,6 +19,7 @@ pub mod problem;
 pub mod progress;
 pub mod rng;
 pub mod shard;
+pub mod signal;
 pub mod stats;
 pub mod timing;
 pub mod token;

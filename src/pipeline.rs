@@ -28,6 +28,7 @@ use crate::plan::{End, Generator, OutputSpec, Plan, SamplePlan};
 use crate::progress::{Progress, ProgressOptions};
 use crate::rng::Rng;
 use crate::shard::Shard;
+use crate::signal::Done;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
 use crate::timing::{MICROS_PER_SEC, Micros};
@@ -300,7 +301,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     // A stop request (SIGTERM) also releases outputs blocked on an unreachable server, and so
     // does the end of the finish grace after the scheduler ended: a bounded run whose output
     // never takes its events ends (exit 1) instead of being held back forever.
-    let done = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(Done::new());
     let scheduled = Arc::new(OnceLock::<Instant>::new());
     let server = match &opts.metrics_addr {
         Some(addr) => {
@@ -329,7 +330,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         std::thread::Builder::new()
             .name("stop-watch".into())
             .spawn(move || {
-                while !done.load(Ordering::Relaxed) {
+                loop {
                     let overdue = scheduled.get().is_some_and(|t| t.elapsed() >= FINISH_GRACE);
                     if stop.load(Ordering::Relaxed) || overdue {
                         for s in &shutdowns {
@@ -337,7 +338,9 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
                         }
                         break;
                     }
-                    std::thread::sleep(STOP_POLL);
+                    if done.wait(STOP_POLL) {
+                        break;
+                    }
                 }
             })?
     };
@@ -472,7 +475,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         ..Reduced::default()
     });
     progress.finish();
-    done.store(true, Ordering::Relaxed);
+    done.raise();
     let _ = watcher.join();
     let _ = reporter.join();
     if let Some(s) = server {

@@ -3,8 +3,8 @@
 //! stats line every few seconds. One thread reads the shared [`Stats`]; nothing here touches
 //! stdout, which belongs to the outputs.
 
+use crate::signal::Done;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -37,14 +37,14 @@ impl ProgressOptions {
 
 /// The running display; [`Progress::finish`] stops it and clears the bar.
 pub struct Progress {
-    stop: Arc<AtomicBool>,
+    stop: Arc<Done>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl Progress {
     /// Starts the display thread, if anything is to be shown.
     pub fn start(opts: ProgressOptions, stats: Arc<Stats>) -> Progress {
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Done::new());
         let handle = if opts.any() {
             let stop = stop.clone();
             std::thread::Builder::new()
@@ -62,7 +62,7 @@ impl Progress {
     }
 
     fn end(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.raise();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -75,7 +75,7 @@ impl Drop for Progress {
     }
 }
 
-fn show(opts: ProgressOptions, stats: &Stats, stop: &AtomicBool) {
+fn show(opts: ProgressOptions, stats: &Stats, stop: &Done) {
     let started = Instant::now();
     let bar = if opts.bar {
         new_bar(stats.span().is_some())
@@ -85,8 +85,7 @@ fn show(opts: ProgressOptions, stats: &Stats, stop: &AtomicBool) {
     let mut last_line = (started, 0u64);
     let mut last_draw = started - REDRAW;
     let mut has_span = stats.span().is_some();
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
+    while !stop.wait(Duration::from_millis(50)) {
         let now = Instant::now();
         if opts.bar && now.duration_since(last_draw) >= REDRAW {
             last_draw = now;

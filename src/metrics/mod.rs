@@ -316,12 +316,11 @@ pub struct Reporter {
 
 impl Reporter {
     /// Runs until `done` is raised; then writes the figures once more if it writes them at all.
-    pub fn run(self, done: &std::sync::atomic::AtomicBool) {
+    pub fn run(self, done: &crate::signal::Done) {
         let mut last_warn: Option<Instant> = None;
         let mut last_log = Instant::now();
         let names = &self.metrics.samples;
-        while !done.load(Ordering::Relaxed) {
-            std::thread::sleep(REPORTER_TICK);
+        while !done.wait(REPORTER_TICK) {
             let (lag, step, sample) = self.metrics.lag();
             if step > 0 && lag > step && last_warn.is_none_or(|t| t.elapsed() >= LAG_WARN_EVERY) {
                 last_warn = Some(Instant::now());

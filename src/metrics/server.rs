@@ -5,11 +5,11 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::Metrics;
+use crate::signal::Done;
 
 /// How long a client may take to send its request or read the answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -42,17 +42,18 @@ impl MetricsServer {
     }
 
     /// Serves until `done` is raised.
-    pub fn spawn(self, metrics: Arc<Metrics>, done: Arc<AtomicBool>) -> io::Result<JoinHandle<()>> {
+    pub fn spawn(self, metrics: Arc<Metrics>, done: Arc<Done>) -> io::Result<JoinHandle<()>> {
         std::thread::Builder::new()
             .name("metrics".into())
             .spawn(move || {
-                while !done.load(Ordering::Relaxed) {
+                while !done.is_raised() {
                     match self.listener.accept() {
                         Ok((stream, _)) => {
                             let _ = answer(stream, &metrics);
                         }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
-                        Err(_) => std::thread::sleep(POLL),
+                        Err(_) => {
+                            done.wait(POLL);
+                        }
                     }
                 }
             })
