@@ -36,9 +36,14 @@ use crate::timing::{MICROS_PER_SEC, Micros};
 /// Largest number of events in one job, so big intervals spread over the workers and batches
 /// stay a few megabytes.
 const JOB_EVENTS: u64 = 4096;
+/// Events of one windbag or counter job: these generators draw no random numbers and cost
+/// ~30 ns an event, so their jobs are larger than the sample path's, which keeps the hand-overs
+/// between threads (a futex wake and a context switch each) to a few percent of the CPU time.
+const PLAIN_JOB_EVENTS: u64 = 32_768;
 /// Cycles of a jinja template in one job (a cycle may render many events; the worker hands
-/// its batch on every `BATCH_BYTES` anyway).
-const JINJA_JOB_CYCLES: u64 = 256;
+/// its batch on every `BATCH_BYTES` anyway). At 256, the hand-overs took a quarter of the CPU
+/// time of a small template.
+const JINJA_JOB_CYCLES: u64 = 2048;
 /// Jobs or batches in flight per worker.
 const QUEUE_PER_WORKER: usize = 4;
 /// Batches each worker owns. The reducer gives every batch back to the worker that filled
@@ -1292,10 +1297,10 @@ struct Split {
 fn split(s: &SamplePlan, st: &SampleState, count: u64) -> Split {
     let (units, per_job, slice_window) = match &s.generator {
         Generator::Sample | Generator::Replay => (count, JOB_EVENTS, true),
-        Generator::Windbag => (count, JOB_EVENTS, false),
+        Generator::Windbag => (count, PLAIN_JOB_EVENTS, false),
         Generator::Counter(c) => (
             crate::generate::counter::cycles(c, count) * st.cycle_len,
-            JOB_EVENTS,
+            PLAIN_JOB_EVENTS,
             false,
         ),
         // line_count renders until enough lines came out: one job, streamed in batches.

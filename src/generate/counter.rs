@@ -247,7 +247,16 @@ impl CounterState {
 
     /// Renders events `[job.position, job.position + job.count)` of the firing: event `p`
     /// is value `p % cycle_len` of cycle `p / cycle_len`.
-    pub fn run(&mut self, sample: &SamplePlan, c: &CounterGen, job: &Job, batch: &mut Batch) {
+    /// Writes the job's events into `batch`, handing it to `flush` whenever it holds
+    /// [`BATCH_BYTES`](super::BATCH_BYTES); stops when `flush` says the run is over.
+    pub fn run(
+        &mut self,
+        sample: &SamplePlan,
+        c: &CounterGen,
+        job: &Job,
+        batch: &mut Batch,
+        flush: &mut dyn FnMut(&mut Batch) -> bool,
+    ) {
         let m = self.cycle_len;
         let cycles = job.cycle.1.max(1);
         let span = job.latest - job.earliest;
@@ -259,6 +268,9 @@ impl CounterState {
             let run_end = end.min((cycle + 1) * m);
             let mut vals = self.values_from(j0);
             for j in j0..run_end - cycle * m {
+                if batch.bytes.len() >= super::BATCH_BYTES && !flush(batch) {
+                    return;
+                }
                 let v = vals.next().unwrap_or(c.start);
                 let t = job.earliest + span * (j as i64 + 1) / m as i64;
                 self.raw.clear();

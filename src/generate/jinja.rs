@@ -17,12 +17,14 @@ mod events;
 mod functions;
 mod preprocess;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Value, merge_maps};
+use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use crate::rng::Rng;
@@ -81,6 +83,31 @@ pub struct JinjaEvent {
     pub source: Option<String>,
     pub sourcetype: Option<String>,
     pub index: Option<String>,
+}
+
+/// [`JinjaEvent`] borrowed from the rendered text (owned only where a JSON string had escapes).
+#[derive(Debug)]
+pub struct JinjaEventRef<'a> {
+    pub raw: Cow<'a, str>,
+    pub time: Option<Micros>,
+    pub host: Option<Cow<'a, str>>,
+    pub source: Option<Cow<'a, str>>,
+    pub sourcetype: Option<Cow<'a, str>>,
+    pub index: Option<Cow<'a, str>>,
+}
+
+impl JinjaEventRef<'_> {
+    pub fn to_owned(&self) -> JinjaEvent {
+        let own = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
+        JinjaEvent {
+            raw: self.raw.to_string(),
+            time: self.time,
+            host: own(&self.host),
+            source: own(&self.source),
+            sourcetype: own(&self.sourcetype),
+            index: own(&self.index),
+        }
+    }
 }
 
 impl JinjaPlan {
@@ -167,69 +194,158 @@ impl JinjaPlan {
         rng: &mut Rng,
         out: &mut Vec<JinjaEvent>,
     ) -> Result<(), String> {
-        self.render_in(ctx, &WindowTexts::new(ctx), rng, out)
+        self.start(ctx)
+            .render(ctx.cycle, rng, &mut |e| out.push(e.to_owned()))
     }
 
-    /// [`render`](Self::render) with the window's texts made once for all cycles of a job.
-    pub fn render_in(
-        &self,
-        ctx: &JinjaCycle,
-        texts: &WindowTexts,
-        rng: &mut Rng,
-        out: &mut Vec<JinjaEvent>,
-    ) -> Result<(), String> {
-        let slices = ctx.max_count.max(1) as f64;
+    /// A renderer for the cycles of one job: `ctx` gives the window (everything but `cycle`).
+    pub fn start(&self, ctx: &JinjaCycle) -> JinjaRun<'_> {
         let earliest = micros_to_secs(ctx.earliest);
         let latest = micros_to_secs(ctx.latest);
-        let slice_size = (latest - earliest) / slices;
-        let target_earliest = earliest + slice_size * ctx.cycle as f64;
-        let target_latest = target_earliest + slice_size;
+        let max_count = ctx.max_count;
+        let context = Arc::new(RenderState {
+            rng: Mutex::new(Rng::seed(0)),
+            now: ctx.now,
+            tz: ctx.tz,
+            max_count,
+            earliest_text: Value::from(python_datetime(ctx.earliest, ctx.tz)),
+            latest_text: Value::from(python_datetime(ctx.latest, ctx.tz)),
+            earliest,
+            latest,
+            slice_size: (latest - earliest) / max_count.max(1) as f64,
+            cycle: AtomicU64::new(0),
+            target: [const { AtomicU64::new(0) }; 3],
+            variables: self.variables.clone(),
+        });
+        JinjaRun {
+            plan: self,
+            template: self
+                .env
+                .get_template(&self.target)
+                .map_err(|e| describe_error(&e, &self.dir)),
+            root: Value::from_dyn_object(context.clone()),
+            context,
+        }
+    }
+}
+
+/// Renders the cycles of one job: the template is looked up and the context object made once,
+/// and each cycle only updates the context's cycle values.
+pub struct JinjaRun<'p> {
+    plan: &'p JinjaPlan,
+    template: Result<minijinja::Template<'p, 'p>, String>,
+    context: Arc<RenderState>,
+    /// `context` as the template's root value.
+    root: Value,
+}
+
+impl JinjaRun<'_> {
+    /// Renders cycle `cycle` with the worker's `rng` and hands each event to `each`. On an
+    /// error (template error, output that is not JSON objects, an event without `_raw`) the
+    /// events parsed before it have been handed over.
+    pub fn render(
+        &mut self,
+        cycle: u64,
+        rng: &mut Rng,
+        each: &mut dyn FnMut(JinjaEventRef<'_>),
+    ) -> Result<(), String> {
+        let cx = &*self.context;
+        let target_earliest = cx.earliest + cx.slice_size * cycle as f64;
+        let target_latest = target_earliest + cx.slice_size;
         let lo = (target_earliest * 100.0).floor() as i64;
         let hi = ((target_latest * 100.0).floor() as i64).max(lo);
         let target_epoch = rng.range_inclusive(lo, hi) as f64 / 100.0;
-
-        let state = Arc::new(functions::RenderState {
-            rng: Mutex::new(rng.clone()),
-            now: ctx.now,
-            tz: ctx.tz,
-        });
-        let eventgen = minijinja::context! {
-            eventgen_count => ctx.cycle,
-            eventgen_maxcount => ctx.max_count,
-            eventgen_earliest => texts.earliest.clone(),
-            eventgen_latest => texts.latest.clone(),
-            eventgen_earliest_epoch => earliest,
-            eventgen_latest_epoch => latest,
-            eventgen_target_time_earliest => target_earliest,
-            eventgen_target_time_latest => target_latest,
-            eventgen_target_time_slice_size => slice_size,
-            eventgen_target_time_epoch => target_epoch,
-            __eventgen_state => Value::from_dyn_object(state.clone()),
-        };
-        let context = merge_maps([self.variables.clone(), eventgen]); // the last one wins
-        let rendered = self
-            .env
-            .get_template(&self.target)
-            .and_then(|t| t.render(context))
-            .map_err(|e| describe_error(&e, &self.dir));
-        *rng = state.rng.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        events::parse_events(&rendered?, &self.label, out)
+        cx.cycle.store(cycle, Ordering::Relaxed);
+        for (slot, v) in cx
+            .target
+            .iter()
+            .zip([target_earliest, target_latest, target_epoch])
+        {
+            slot.store(v.to_bits(), Ordering::Relaxed);
+        }
+        let template = self.template.as_ref().map_err(Clone::clone)?;
+        *cx.lock_rng() = rng.clone();
+        let rendered = template
+            .render(self.root.clone())
+            .map_err(|e| describe_error(&e, &self.plan.dir));
+        *rng = cx.lock_rng().clone();
+        events::parse_events(&rendered?, &self.plan.label, each)
     }
 }
 
-/// `eventgen_earliest` and `eventgen_latest`: the same for every cycle of a job, and
-/// formatting them costs more than many templates' render, so a job makes them once.
-pub struct WindowTexts {
-    earliest: Value,
-    latest: Value,
+/// The template's root context and the per-render state its functions reach: the worker's RNG
+/// (copied in before a render and back after it), the clock, the window's and the cycle's
+/// `eventgen_*` values, then `jinja_variables` (an `eventgen_*` name shadows a variable of the
+/// same name).
+#[derive(Debug)]
+pub(crate) struct RenderState {
+    pub(crate) rng: Mutex<Rng>,
+    pub(crate) now: Micros,
+    pub(crate) tz: Tz,
+    max_count: u64,
+    earliest_text: Value,
+    latest_text: Value,
+    earliest: f64,
+    latest: f64,
+    slice_size: f64,
+    cycle: AtomicU64,
+    /// `eventgen_target_time_earliest`, `_latest` and `_epoch`, as `f64` bits.
+    target: [AtomicU64; 3],
+    variables: Value,
 }
 
-impl WindowTexts {
-    pub fn new(ctx: &JinjaCycle) -> WindowTexts {
-        WindowTexts {
-            earliest: Value::from(python_datetime(ctx.earliest, ctx.tz)),
-            latest: Value::from(python_datetime(ctx.latest, ctx.tz)),
+/// The names [`RenderState`] answers besides `jinja_variables`.
+const EVENTGEN_VARIABLES: [&str; 11] = [
+    "eventgen_count",
+    "eventgen_maxcount",
+    "eventgen_earliest",
+    "eventgen_latest",
+    "eventgen_earliest_epoch",
+    "eventgen_latest_epoch",
+    "eventgen_target_time_earliest",
+    "eventgen_target_time_latest",
+    "eventgen_target_time_slice_size",
+    "eventgen_target_time_epoch",
+    RENDER_STATE_VAR,
+];
+
+impl RenderState {
+    pub(crate) fn lock_rng(&self) -> std::sync::MutexGuard<'_, Rng> {
+        self.rng.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn target(&self, k: usize) -> Value {
+        Value::from(f64::from_bits(self.target[k].load(Ordering::Relaxed)))
+    }
+}
+
+impl minijinja::value::Object for RenderState {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        Some(match name {
+            "eventgen_count" => Value::from(self.cycle.load(Ordering::Relaxed)),
+            "eventgen_maxcount" => Value::from(self.max_count),
+            "eventgen_earliest" => self.earliest_text.clone(),
+            "eventgen_latest" => self.latest_text.clone(),
+            "eventgen_earliest_epoch" => Value::from(self.earliest),
+            "eventgen_latest_epoch" => Value::from(self.latest),
+            "eventgen_target_time_earliest" => self.target(0),
+            "eventgen_target_time_latest" => self.target(1),
+            "eventgen_target_time_slice_size" => Value::from(self.slice_size),
+            "eventgen_target_time_epoch" => self.target(2),
+            RENDER_STATE_VAR => Value::from_dyn_object(self.clone()),
+            _ => return self.variables.as_object()?.get_value(key),
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        let mut keys: Vec<Value> = EVENTGEN_VARIABLES.iter().map(|k| Value::from(*k)).collect();
+        if let Ok(names) = self.variables.try_iter() {
+            keys.extend(
+                names.filter(|k| !k.as_str().is_some_and(|k| EVENTGEN_VARIABLES.contains(&k))),
+            );
         }
+        minijinja::value::Enumerator::Values(keys)
     }
 }
 

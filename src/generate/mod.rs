@@ -211,8 +211,9 @@ impl Worker {
         self.run_streaming(job, batch, &mut |_| true);
     }
 
-    /// Renders `job` into `batch` (cleared by the caller). A job whose size the scheduler
-    /// cannot bound (jinja) hands `flush` its batch whenever it holds [`BATCH_BYTES`]; `flush`
+    /// Renders `job` into `batch` (cleared by the caller). A generator job (jinja, whose size
+    /// the scheduler cannot bound, and the large windbag and counter jobs) hands `flush` its
+    /// batch whenever it holds [`BATCH_BYTES`]; `flush`
     /// sends it on and leaves an empty one (or leaves it to grow), and returns `false` when
     /// the run is over.
     pub fn run_streaming(
@@ -228,7 +229,7 @@ impl Worker {
         let mut rng = Rng::seed(job.rng_seed);
         match &sample.generator {
             Generator::Sample | Generator::Replay => self.run_sample(sample, job, &mut rng, batch),
-            Generator::Windbag => self.run_windbag(sample, job, batch),
+            Generator::Windbag => self.run_windbag(sample, job, batch, flush),
             Generator::Jinja(jp, count_type) => {
                 let jp = jp.clone();
                 self.run_jinja(sample, &jp, *count_type, job, &mut rng, batch, flush)
@@ -237,7 +238,7 @@ impl Worker {
                 let state = self.counters_state[job.sample].get_or_insert_with(|| {
                     Box::new(counter::CounterState::new(&sample.name, sample.count, c))
                 });
-                state.run(sample, c, job, batch)
+                state.run(sample, c, job, batch, flush)
             }
         }
     }
@@ -507,10 +508,8 @@ impl Worker {
         batch: &mut Batch,
         flush: &mut dyn FnMut(&mut Batch) -> bool,
     ) {
-        use crate::generate::jinja::{JinjaCycle, WindowTexts};
         let lines = count_type == crate::plan::JinjaCount::Lines;
         let target = job.count.max(1);
-        let mut events = Vec::new();
         let mut emitted = 0u64;
         // Bounded: a template that renders nothing cannot loop forever in line_count mode.
         let (first, max_cycles, max_count) = if lines {
@@ -518,7 +517,14 @@ impl Worker {
         } else {
             (job.position, job.count, job.cycle.1.max(1))
         };
-        let mut texts: Option<WindowTexts> = None;
+        let mut run = jp.start(&crate::generate::jinja::JinjaCycle {
+            cycle: first,
+            max_count,
+            earliest: job.earliest,
+            latest: job.latest,
+            now: job.latest,
+            tz: sample.tz,
+        });
         for cycle in first..first + max_cycles {
             if lines && emitted >= target {
                 break;
@@ -526,18 +532,7 @@ impl Worker {
             if batch.bytes.len() >= BATCH_BYTES && !flush(batch) {
                 return;
             }
-            events.clear();
-            let cx = JinjaCycle {
-                cycle,
-                max_count,
-                earliest: job.earliest,
-                latest: job.latest,
-                now: job.latest,
-                tz: sample.tz,
-            };
-            let texts = texts.get_or_insert_with(|| WindowTexts::new(&cx));
-            let result = jp.render_in(&cx, texts, rng, &mut events);
-            for ev in &events {
+            let result = run.render(cycle, rng, &mut |ev| {
                 let t = ev.time.unwrap_or(job.latest);
                 let meta = EventMeta {
                     time: t,
@@ -554,7 +549,7 @@ impl Worker {
                 batch.ends.push(batch.bytes.len() as u32);
                 batch.last_time = t;
                 emitted += 1;
-            }
+            });
             if let Err(e) = result {
                 if !self.reported.contains(&job.sample) {
                     self.reported.push(job.sample);
@@ -571,7 +566,13 @@ impl Worker {
 
     /// Events `position + 1 ..= position + count` of the firing's `cycle.1`, evenly spaced
     /// over (earliest, latest].
-    fn run_windbag(&mut self, sample: &SamplePlan, job: &Job, batch: &mut Batch) {
+    fn run_windbag(
+        &mut self,
+        sample: &SamplePlan,
+        job: &Job,
+        batch: &mut Batch,
+        flush: &mut dyn FnMut(&mut Batch) -> bool,
+    ) {
         let total = job.cycle.1.max(1);
         let step = (job.latest - job.earliest) as f64 / total as f64;
         let mut num = itoa::Buffer::new();
@@ -582,6 +583,9 @@ impl Worker {
             t.len()
         };
         for i in job.position + 1..=job.position + job.count {
+            if batch.bytes.len() >= BATCH_BYTES && !flush(batch) {
+                return;
+            }
             let t = job.earliest + (step * i as f64).round() as i64;
             self.raw.clear();
             self.py_time.push(sample.tz, t, &mut self.raw);

@@ -5,76 +5,193 @@
 //! accepted, so multi-line `_raw` values can be written literally in templates.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
-use super::JinjaEvent;
+use super::JinjaEventRef;
 use crate::timing::MICROS_PER_SEC;
 
 /// How much of an offending chunk an error message quotes.
 const EXCERPT_CHARS: usize = 120;
 
-/// Parses `rendered` and appends its events to `out`. On the first bad chunk, returns an error
-/// naming `template` and quoting the chunk; the events before it are already in `out`.
+/// Parses `rendered` and hands each event to `each`, borrowing from the text where it can. On
+/// the first bad chunk, returns an error naming `template` and quoting the chunk; the events
+/// before it have already been handed over.
+///
+/// Most templates print no raw control characters inside strings, so the text is parsed as it
+/// is; only when that fails is the rest (from the failing chunk on) escaped and parsed again.
 pub fn parse_events(
     rendered: &str,
     template: &str,
-    out: &mut Vec<JinjaEvent>,
+    each: &mut dyn FnMut(JinjaEventRef<'_>),
 ) -> Result<(), String> {
-    let text = escape_controls_in_strings(rendered);
-    let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Map<String, Value>>();
     let mut index = 0usize;
+    let (offset, err) = match parse_stream(rendered, template, &mut index, each)? {
+        None => return Ok(()),
+        Some(failed) => failed,
+    };
+    let rest = &rendered[offset..];
+    match escape_controls_in_strings(rest) {
+        Cow::Borrowed(_) => Err(not_json(template, &err, rest)),
+        Cow::Owned(escaped) => match parse_stream(&escaped, template, &mut index, each)? {
+            None => Ok(()),
+            Some((offset, err)) => Err(not_json(template, &err, &escaped[offset..])),
+        },
+    }
+}
+
+/// Parses the objects of `text`, numbering them on from `index`. `Ok(Some((offset, error)))`
+/// when the chunk at `offset` is not JSON; `Err` when an object is not an event.
+fn parse_stream(
+    text: &str,
+    template: &str,
+    index: &mut usize,
+    each: &mut dyn FnMut(JinjaEventRef<'_>),
+) -> Result<Option<(usize, serde_json::Error)>, String> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Chunk<'_>>();
     loop {
         let offset = stream.byte_offset();
         match stream.next() {
-            None => return Ok(()),
-            Some(Ok(map)) => {
-                index += 1;
+            None => return Ok(None),
+            Some(Ok(chunk)) => {
+                *index += 1;
                 let end = stream.byte_offset();
-                out.push(to_event(map).map_err(|what| {
+                each(to_event(&chunk).map_err(|what| {
                     format!(
                         "{template}: event {index} {what}: {}",
                         excerpt(&text[offset..end])
                     )
                 })?);
             }
-            Some(Err(err)) => {
-                return Err(format!(
-                    "{template}: output is not a stream of JSON objects ({}): {}",
-                    strip_position(&err),
-                    excerpt(&text[offset..])
-                ));
-            }
+            Some(Err(err)) => return Ok(Some((offset, err))),
         }
     }
 }
 
-fn to_event(mut map: Map<String, Value>) -> Result<JinjaEvent, &'static str> {
-    let raw = match map.remove("_raw") {
-        Some(Value::String(s)) => s,
-        Some(Value::Null) | None => return Err("has no \"_raw\" field"),
-        Some(other) => other.to_string(),
-    };
-    let time = match map.get("_time") {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        _ => None,
+fn not_json(template: &str, err: &serde_json::Error, rest: &str) -> String {
+    format!(
+        "{template}: output is not a stream of JSON objects ({}): {}",
+        strip_position(err),
+        excerpt(rest)
+    )
+}
+
+/// One JSON object of the output: the keys an event uses, as unparsed JSON borrowed from the
+/// text; every other key is skipped without being built. A repeated key keeps its last value,
+/// as Python's `json` does.
+#[derive(Default)]
+struct Chunk<'a> {
+    raw: Option<&'a RawValue>,
+    time: Option<&'a RawValue>,
+    host: Option<&'a RawValue>,
+    source: Option<&'a RawValue>,
+    sourcetype: Option<&'a RawValue>,
+    index: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Chunk<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ChunkVisitor)
     }
-    .filter(|secs| secs.is_finite())
-    .map(|secs| (secs * MICROS_PER_SEC as f64).round() as i64);
-    let mut text = |key: &str| match map.remove(key) {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    };
-    Ok(JinjaEvent {
+}
+
+struct ChunkVisitor;
+
+impl<'de> Visitor<'de> for ChunkVisitor {
+    type Value = Chunk<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk<'de>, A::Error> {
+        let mut chunk = Chunk::default();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let slot = match key.0.as_ref() {
+                "_raw" => &mut chunk.raw,
+                "_time" => &mut chunk.time,
+                "host" => &mut chunk.host,
+                "source" => &mut chunk.source,
+                "sourcetype" => &mut chunk.sourcetype,
+                "index" => &mut chunk.index,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<&'de RawValue>()?);
+        }
+        Ok(chunk)
+    }
+}
+
+/// An object key, borrowed unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+fn to_event<'a>(chunk: &Chunk<'a>) -> Result<JinjaEventRef<'a>, &'static str> {
+    let raw = chunk.raw.and_then(text).ok_or("has no \"_raw\" field")?;
+    let time = chunk
+        .time
+        .and_then(|t| {
+            let json = t.get();
+            if json.starts_with('"') {
+                text(t)?.trim().parse::<f64>().ok()
+            } else if json.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+                json.parse::<f64>().ok()
+            } else {
+                None
+            }
+        })
+        .filter(|secs| secs.is_finite())
+        .map(|secs| (secs * MICROS_PER_SEC as f64).round() as i64);
+    Ok(JinjaEventRef {
         raw,
         time,
-        host: text("host"),
-        source: text("source"),
-        sourcetype: text("sourcetype"),
-        index: text("index"),
+        host: chunk.host.and_then(text),
+        source: chunk.source.and_then(text),
+        sourcetype: chunk.sourcetype.and_then(text),
+        index: chunk.index.and_then(text),
     })
+}
+
+/// A field's text: a JSON string's value (borrowed when it has no escapes), `None` for null,
+/// and any other value printed as compact JSON.
+fn text(json: &RawValue) -> Option<Cow<'_, str>> {
+    let s = json.get();
+    if s == "null" {
+        return None;
+    }
+    if let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+        && !inner.contains('\\')
+    {
+        return Some(Cow::Borrowed(inner));
+    }
+    match serde_json::from_str::<serde_json::Value>(s).ok()? {
+        serde_json::Value::String(v) => Some(Cow::Owned(v)),
+        other => Some(Cow::Owned(other.to_string())),
+    }
 }
 
 /// serde_json's message without its "at line X column Y" (positions in the escaped text would
@@ -144,10 +261,11 @@ fn escape_controls_in_strings(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::jinja::JinjaEvent;
 
     fn parse(text: &str) -> (Vec<JinjaEvent>, Result<(), String>) {
         let mut out = Vec::new();
-        let res = parse_events(text, "t.j2", &mut out);
+        let res = parse_events(text, "t.j2", &mut |e| out.push(e.to_owned()));
         (out, res)
     }
 
@@ -168,6 +286,26 @@ mod tests {
         assert_eq!(events[1].index.as_deref(), Some("i"));
         assert_eq!(events[2].time, None);
         assert_eq!(events[2].host, None);
+    }
+
+    #[test]
+    fn escapes_repeated_keys_and_non_string_values() {
+        let (events, res) = parse(
+            r#"{"_raw": "a\"b\u00e9\\", "host": "h1", "host": "h2", "n": {"x": [1, 2]}, "_time": 1.5}
+               {"_raw": 12.50, "source": {"k": [1, "v"]}, "index": null, "_time": "  7 ", "sourcetype": true}
+               {"_raw": "x", "_time": false}"#,
+        );
+        res.unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].raw, "a\"b\u{e9}\\");
+        assert_eq!(events[0].host.as_deref(), Some("h2"));
+        assert_eq!(events[0].time, Some(1_500_000));
+        assert_eq!(events[1].raw, "12.5");
+        assert_eq!(events[1].source.as_deref(), Some(r#"{"k":[1,"v"]}"#));
+        assert_eq!(events[1].index, None);
+        assert_eq!(events[1].time, Some(7_000_000));
+        assert_eq!(events[1].sourcetype.as_deref(), Some("true"));
+        assert_eq!(events[2].time, None);
     }
 
     #[test]

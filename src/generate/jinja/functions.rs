@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, ValueKind, from_args};
 use minijinja::{Error, ErrorKind, State};
 
-use super::{DEFAULT_DATE_FORMAT, RENDER_STATE_VAR, micros_to_secs};
-use crate::rng::Rng;
-use crate::timing::{MICROS_PER_SEC, Micros, Tz};
+use super::{DEFAULT_DATE_FORMAT, RENDER_STATE_VAR, RenderState, micros_to_secs};
+use crate::timing::{MICROS_PER_SEC, Tz};
 
 /// Prints values as Jinja2 does where minijinja differs: `True`/`False` and `None`.
 pub(super) fn python_formatter(
@@ -39,17 +38,6 @@ fn format_time(epoch_secs: f64, fmt: &str, tz: Tz) -> String {
     crate::timing::strftime::TimeFormat::compile(&naive).render_to_string(&tz.datetime(micros))
 }
 
-/// Per-render state reachable from filters and functions: the worker's RNG (moved back to the
-/// caller after the render) and the clock.
-#[derive(Debug)]
-pub(super) struct RenderState {
-    pub(super) rng: Mutex<Rng>,
-    pub(super) now: Micros,
-    pub(super) tz: Tz,
-}
-
-impl Object for RenderState {}
-
 fn with_render_state<T>(state: &State, f: impl FnOnce(&RenderState) -> T) -> Result<T, Error> {
     let value = state.lookup(RENDER_STATE_VAR).ok_or_else(|| {
         Error::new(
@@ -67,12 +55,7 @@ fn with_render_state<T>(state: &State, f: impl FnOnce(&RenderState) -> T) -> Res
 }
 
 fn draw_below(state: &State, n: usize) -> Result<usize, Error> {
-    with_render_state(state, |rs| {
-        rs.rng
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .below(n as u64) as usize
-    })
+    with_render_state(state, |rs| rs.lock_rng().below(n as u64) as usize)
 }
 
 /// Jinja2's `random` filter, drawing from the worker's RNG. An empty sequence gives undefined
