@@ -322,18 +322,23 @@ impl RenderState {
 impl minijinja::value::Object for RenderState {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        Some(match name {
-            "eventgen_count" => Value::from(self.cycle.load(Ordering::Relaxed)),
-            "eventgen_maxcount" => Value::from(self.max_count),
-            "eventgen_earliest" => self.earliest_text.clone(),
-            "eventgen_latest" => self.latest_text.clone(),
-            "eventgen_earliest_epoch" => Value::from(self.earliest),
-            "eventgen_latest_epoch" => Value::from(self.latest),
-            "eventgen_target_time_earliest" => self.target(0),
-            "eventgen_target_time_latest" => self.target(1),
-            "eventgen_target_time_slice_size" => Value::from(self.slice_size),
-            "eventgen_target_time_epoch" => self.target(2),
-            RENDER_STATE_VAR => Value::from_dyn_object(self.clone()),
+        let Some(field) = name.strip_prefix("eventgen_") else {
+            if name == RENDER_STATE_VAR {
+                return Some(Value::from_dyn_object(self.clone()));
+            }
+            return self.variables.as_object()?.get_value(key);
+        };
+        Some(match field {
+            "count" => Value::from(self.cycle.load(Ordering::Relaxed)),
+            "maxcount" => Value::from(self.max_count),
+            "earliest" => self.earliest_text.clone(),
+            "latest" => self.latest_text.clone(),
+            "earliest_epoch" => Value::from(self.earliest),
+            "latest_epoch" => Value::from(self.latest),
+            "target_time_earliest" => self.target(0),
+            "target_time_latest" => self.target(1),
+            "target_time_slice_size" => Value::from(self.slice_size),
+            "target_time_epoch" => self.target(2),
             _ => return self.variables.as_object()?.get_value(key),
         })
     }
@@ -969,6 +974,33 @@ mod tests {
         let distinct: std::collections::HashSet<&str> = first.iter().map(|e| &e.raw[..1]).collect();
         assert!(distinct.len() > 3, "{distinct:?}");
         assert!(first.iter().all(|e| e.raw.len() == 5), "{:?}", first[0].raw);
+    }
+
+    #[test]
+    fn eventgen_names_shadow_variables_and_the_rest_pass_through() {
+        let files = [(
+            "v.j2",
+            "{\"_raw\": \"{{ eventgen_count }} {{ eventgen_maxcount }} {{ eventgen_custom }} {{ user }} {{ missing }}|{{ eventgen_earliest }}\"}",
+        )];
+        let dir = TempDir::new("shadow", &files);
+        let vars = r#"{"eventgen_count": "no", "eventgen_custom": "mine", "user": "ann"}"#;
+        let plan = JinjaPlan::build(&dir.0, "v.j2", Some(vars)).unwrap();
+        let mut out = Vec::new();
+        let mut rng = Rng::seed(1);
+        let mut run = plan.start(&cycle(0, 3));
+        for c in 0..3 {
+            run.render(c, &mut rng, &mut |e| out.push(e.to_owned()))
+                .unwrap();
+        }
+        let raws: Vec<&str> = out.iter().map(|e| e.raw.as_str()).collect();
+        assert_eq!(
+            raws,
+            [
+                "0 3 mine ann |2021-03-04 05:06:04",
+                "1 3 mine ann |2021-03-04 05:06:04",
+                "2 3 mine ann |2021-03-04 05:06:04"
+            ]
+        );
     }
 
     #[test]

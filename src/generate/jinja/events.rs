@@ -316,6 +316,20 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_newline_after_clean_events_is_escaped_from_there_on() {
+        let (events, res) =
+            parse("{\"_raw\":\"one\"}\n{\"_raw\":\"two\nlines\"}\n{\"_raw\":\"three\"}\n{\"x\":1}");
+        let raws: Vec<&str> = events.iter().map(|e| e.raw.as_str()).collect();
+        assert_eq!(raws, ["one", "two\nlines", "three"]);
+        // Events are numbered across the escaped rest.
+        let err = res.unwrap_err();
+        assert!(
+            err.starts_with("t.j2: event 4 has no \"_raw\" field"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn non_numeric_time_is_left_to_the_caller() {
         let (events, res) = parse("{\"_time\": \"MockTimeBlock\", \"_raw\": \"x\"}");
         res.unwrap();
