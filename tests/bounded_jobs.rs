@@ -51,7 +51,8 @@ fn app(tag: &str, conf: &str, replay_events: usize) -> App {
 
 #[test]
 fn every_generator_gives_the_same_bytes_with_one_and_two_workers() {
-    let conf = stanzas("10000", "10000", "9999", "700", "3000")
+    // Jobs: sample path 4,096 events, windbag and counter 32,768, jinja 2,048 cycles.
+    let conf = stanzas("10000", "70000", "69999", "5000", "3000")
         + "[default]\noutputMode = stdout\nend = 2\ntimezone = +0000\n";
     let app = app("jobs-determinism", &conf, 9000);
     let one = app.out(&["--generators", "1"]);
@@ -67,26 +68,29 @@ fn every_generator_gives_the_same_bytes_with_one_and_two_workers() {
         count(&|l| l.split(' ').nth(2).is_some_and(|w| w.starts_with("ev"))),
         18_000
     );
-    assert_eq!(count(&|l| l.contains("WINDBAG")), 20_000);
-    assert_eq!(count(&|l| l.contains("Counter for sample:counter")), 40_000);
-    assert_eq!(count(&|l| l.contains(" of 700 pick=")), 1_400);
+    assert_eq!(count(&|l| l.contains("WINDBAG")), 140_000);
+    assert_eq!(
+        count(&|l| l.contains("Counter for sample:counter")),
+        280_000
+    );
+    assert_eq!(count(&|l| l.contains(" of 5000 pick=")), 10_000);
     assert_eq!(count(&|l| l.contains(" of 3000 pick=")), 6_000);
     // Positions carry across jobs: windbag numbers and counter values run in order.
     let windbag: Vec<&str> = lines
         .iter()
         .filter_map(|l| l.split_once("WINDBAG Event ").map(|x| x.1))
-        .take(10_000)
+        .take(70_000)
         .collect();
     for (i, w) in windbag.iter().enumerate() {
-        assert_eq!(*w, format!("{} of 10000", i + 1));
+        assert_eq!(*w, format!("{} of 70000", i + 1));
     }
     let counter: Vec<&str> = lines
         .iter()
         .filter_map(|l| l.split_once("Current_Counter:").map(|x| x.1))
-        .take(20_000)
+        .take(140_000)
         .collect();
     for (i, c) in counter.iter().enumerate() {
-        let want = format!("{} End_Count:9999", i % 10_000);
+        let want = format!("{} End_Count:69999", i % 70_000);
         assert!(c.starts_with(&want), "counter event {i}: {c}");
     }
     // Random values differ between events (the RNG travels with the jobs).
