@@ -164,6 +164,16 @@ impl Template {
             used,
             slow: false,
         };
+        if let [only] = tokens
+            && matches!(only.regex, crate::token::TokenRegex::Plain(_))
+        {
+            // One token whose regex has no lookaround: its matches (or group-1 spans inside
+            // them) do not overlap and come in order, so the split puts the value exactly where
+            // the one-by-one path's single replace does, and both draw the value only when the
+            // line has a match. Nothing to prove; this is most of the loading time of a large
+            // replay file with its one timestamp token.
+            return tpl;
+        }
         let mut fast = Vec::new();
         let mut scratch = String::new();
         for round in &probes.values {
@@ -497,6 +507,37 @@ mod tests {
             out.extend_from_slice(if t == 0 { b"b" } else { b"Z" })
         });
         assert_eq!(s, "aZ");
+    }
+
+    #[test]
+    fn one_plain_token_needs_no_proof_and_matches_the_one_by_one_path() {
+        // Groups, empty matches, a group that does not take part, values that would match the
+        // regex again: with one token the fast path is exact without probe rounds.
+        let cases: [(&str, &str); 5] = [
+            (r"id=(\d*)", "id=5 id= x id=77"),
+            (r"x*", "axxbx"),
+            (r"a(b)?c", "ac abc ac"),
+            (r"\d", "1 22 333"),
+            (r"nomatch", "plain text"),
+        ];
+        let no_probes = Probes { values: Vec::new() };
+        for (pattern, text) in cases {
+            let tokens = [tok(pattern)];
+            let t = Template::build(text, &tokens, &probes(&[&["v"]]));
+            assert!(!t.is_slow(), "{pattern}");
+            for value in ["", "Q", "id=9", "xx", "12", "abc"] {
+                let slow = render_slow(text, &tokens, |_, out| {
+                    out.extend_from_slice(value.as_bytes())
+                });
+                assert_eq!(
+                    fast(&t, &tokens, &[value]),
+                    slow,
+                    "{pattern} with {value:?}"
+                );
+            }
+        }
+        // No probe values at all still means the one-by-one path.
+        assert!(Template::build("id=5", &[tok(r"id=(\d)")], &no_probes).is_slow());
     }
 
     #[test]
