@@ -188,9 +188,11 @@ fn text(json: &RawValue) -> Option<Cow<'_, str>> {
     {
         return Some(Cow::Borrowed(inner));
     }
-    match serde_json::from_str::<serde_json::Value>(s).ok()? {
-        serde_json::Value::String(v) => Some(Cow::Owned(v)),
-        other => Some(Cow::Owned(other.to_string())),
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(serde_json::Value::String(v)) => Some(Cow::Owned(v)),
+        Ok(other) => Some(Cow::Owned(other.to_string())),
+        // Nested deeper than serde_json builds values (128 levels): the JSON as written.
+        Err(_) => Some(Cow::Borrowed(s)),
     }
 }
 
@@ -327,6 +329,14 @@ mod tests {
             err.starts_with("t.j2: event 4 has no \"_raw\" field"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_deeply_nested_raw_is_kept_as_written() {
+        let nested = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let (events, res) = parse(&format!("{{\"_raw\": {nested}}}"));
+        res.unwrap();
+        assert_eq!(events[0].raw, nested);
     }
 
     #[test]
