@@ -19,7 +19,7 @@ use crate::token::template::{Probes, Template};
 #[derive(Debug, Clone)]
 pub struct SampleEvent {
     pub template: Template,
-    pub row: Option<RowMeta>,
+    pub row: Option<Box<RowMeta>>,
     pub line: u32,
     /// Replay: the value of the CSV time column, if any.
     pub time_field: Option<String>,
@@ -132,7 +132,7 @@ pub(super) fn build(
     let mut events: Vec<SampleEvent> = raw_events
         .into_iter()
         .map(|e| SampleEvent {
-            template: Template::build(&e.text, &compiled.tokens, &probes),
+            template: Template::build(e.text, &compiled.tokens, &probes),
             row: e.meta,
             line: e.line,
             time_field: e.time_field,

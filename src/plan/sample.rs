@@ -21,7 +21,7 @@ pub struct RawEvent {
     pub text: String,
     /// 1-based line of the file where the event starts (CSV: the row's line).
     pub line: u32,
-    pub meta: Option<RowMeta>,
+    pub meta: Option<Box<RowMeta>>,
     /// Value of the `timeField` column (CSV) for replay.
     pub time_field: Option<String>,
 }
@@ -186,7 +186,7 @@ pub fn read_csv(
             sourcetype: field(sourcetype),
             index: field(index),
         };
-        let meta = (meta != RowMeta::default()).then_some(meta);
+        let meta = (meta != RowMeta::default()).then(|| Box::new(meta));
         events.push(RawEvent {
             text: t,
             line,

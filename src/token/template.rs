@@ -136,18 +136,20 @@ impl Probes {
 impl Template {
     /// Splits `text` for `tokens`, falling back to the one-by-one path when the split cannot be
     /// proven equivalent on every probe round.
-    pub fn build(text: &str, tokens: &[Token], probes: &Probes) -> Template {
-        let slow = Template {
-            text: text.to_string(),
+    /// Takes the text by value, so a sample's lines are not copied on the way.
+    pub fn build(text: impl Into<String>, tokens: &[Token], probes: &Probes) -> Template {
+        let text: String = text.into();
+        let slow = |text: String| Template {
+            text,
             pieces: Vec::new(),
             used: Vec::new(),
             slow: true,
         };
         let Some(first) = probes.values.first() else {
-            return slow;
+            return slow(text);
         };
-        let Some(pieces) = split(text, tokens, first) else {
-            return slow;
+        let Some(pieces) = split(&text, tokens, first) else {
+            return slow(text);
         };
         let mut used: Vec<usize> = Vec::new();
         for p in &pieces {
@@ -159,7 +161,7 @@ impl Template {
         used.sort_unstable();
         used.dedup();
         let tpl = Template {
-            text: text.to_string(),
+            text,
             pieces,
             used,
             slow: false,
@@ -186,12 +188,12 @@ impl Template {
                 &mut SlotCache::default(),
             );
             let mut slow_used = Vec::new();
-            let slow_text = render_slow(text, tokens, |t, out| {
+            let slow_text = render_slow(&tpl.text, tokens, |t, out| {
                 slow_used.push(t);
                 out.extend_from_slice(&round[t]);
             });
             if !tpl.same_draws(tokens, &slow_used) || slow_text.as_bytes() != fast.as_slice() {
-                return slow;
+                return slow(tpl.text);
             }
         }
         tpl
@@ -624,7 +626,7 @@ mod tests {
                 }
             }
             let probes = Probes::for_tokens(&tokens, &tz, 0, 0, 1);
-            let tpl = Template::build(&text, &tokens, &probes);
+            let tpl = Template::build(text.as_str(), &tokens, &probes);
             if tpl.is_slow() {
                 continue;
             }
