@@ -485,7 +485,7 @@ impl Worker {
                 Encoding::Concat => {}
                 other => {
                     note_meta(batch, other, &meta);
-                    other.encode(&meta, &self.raw, &mut batch.bytes);
+                    other.encode_cached(&meta, &self.raw, &mut batch.bytes, &mut batch.meta_cache);
                 }
             }
             batch.ends.push(batch.bytes.len() as u32);
@@ -542,9 +542,12 @@ impl Worker {
                     index: ev.index.as_deref().unwrap_or(&sample.meta.index),
                 };
                 note_meta(batch, sample.encoding, &meta);
-                sample
-                    .encoding
-                    .encode(&meta, ev.raw.as_bytes(), &mut batch.bytes);
+                sample.encoding.encode_cached(
+                    &meta,
+                    ev.raw.as_bytes(),
+                    &mut batch.bytes,
+                    &mut batch.meta_cache,
+                );
                 batch.raw_bytes += ev.raw.len() as u64;
                 batch.ends.push(batch.bytes.len() as u32);
                 batch.last_time = t;
@@ -675,7 +678,9 @@ pub fn push_event(
         index: &sample.meta.index,
     };
     note_meta(batch, sample.encoding, &meta);
-    sample.encoding.encode(&meta, raw, &mut batch.bytes);
+    sample
+        .encoding
+        .encode_cached(&meta, raw, &mut batch.bytes, &mut batch.meta_cache);
     batch.raw_bytes += raw.len() as u64;
     batch.ends.push(batch.bytes.len() as u32);
     batch.last_time = t;

@@ -32,6 +32,30 @@ impl Encoding {
         matches!(self, Encoding::HecRaw)
     }
 
+    /// [`encode`](Self::encode), with the encoded metadata kept in `cache` and reused while the
+    /// next events carry the same host, source, sourcetype and index, as every event of a
+    /// sample without a host token or CSV metadata does. Modular input XML and HEC `/event`
+    /// JSON escape those four strings for every event otherwise. Same bytes as `encode`.
+    pub fn encode_cached(
+        self,
+        meta: &EventMeta<'_>,
+        raw: &[u8],
+        out: &mut Vec<u8>,
+        cache: &mut MetaCache,
+    ) {
+        match self {
+            Encoding::ModinputXml => {
+                let fields = cache.get(self, meta, super::modinput::encode_meta);
+                super::modinput::encode_event_with(meta.time, fields, raw, out);
+            }
+            Encoding::HecEvent => {
+                let fields = cache.get(self, meta, super::hec::encode::write_meta);
+                super::hec::encode::encode_event_with(meta.time, fields, raw, out);
+            }
+            other => other.encode(meta, raw, out),
+        }
+    }
+
     /// Appends the encoding of one event to `out`.
     pub fn encode(self, meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
         match self {
@@ -56,6 +80,48 @@ impl Encoding {
             }
             Encoding::Syslog { header } => super::net::encode_syslog(meta, raw, header, out),
         }
+    }
+}
+
+/// The metadata part of the last event an encoder wrote, by encoding and the four strings.
+#[derive(Debug, Default)]
+pub struct MetaCache {
+    encoding: Option<Encoding>,
+    host: String,
+    source: String,
+    sourcetype: String,
+    index: String,
+    bytes: Vec<u8>,
+}
+
+impl MetaCache {
+    /// The encoded metadata of `meta`, made with `build` when it differs from the last one.
+    fn get(
+        &mut self,
+        encoding: Encoding,
+        meta: &EventMeta<'_>,
+        build: fn(&EventMeta<'_>, &mut Vec<u8>),
+    ) -> &[u8] {
+        let same = self.encoding == Some(encoding)
+            && self.host == meta.host
+            && self.source == meta.source
+            && self.sourcetype == meta.sourcetype
+            && self.index == meta.index;
+        if !same {
+            self.encoding = Some(encoding);
+            for (mine, theirs) in [
+                (&mut self.host, meta.host),
+                (&mut self.source, meta.source),
+                (&mut self.sourcetype, meta.sourcetype),
+                (&mut self.index, meta.index),
+            ] {
+                mine.clear();
+                mine.push_str(theirs);
+            }
+            self.bytes.clear();
+            build(meta, &mut self.bytes);
+        }
+        &self.bytes
     }
 }
 
@@ -89,4 +155,48 @@ pub(crate) fn has_below(w: u64, n: u8) -> bool {
 #[inline]
 pub(crate) fn has_byte(w: u64, b: u8) -> bool {
     has_below(w ^ (LO * u64::from(b)), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_metadata_gives_the_same_bytes_as_encoding_each_event() {
+        let metas = [
+            ("web01", "/var/log/a.log", "access", "main"),
+            ("web01", "/var/log/a.log", "access", "main"),
+            ("db<&>\"'01", "/x", "st", "main"),
+            ("", "/x", "st", ""),
+            ("h\u{e9}\u{1}", "src\n", "st\t", "i"),
+            ("web01", "/var/log/a.log", "access", "main"),
+        ];
+        for encodings in [
+            [Encoding::ModinputXml, Encoding::ModinputXml],
+            [Encoding::HecEvent, Encoding::HecEvent],
+            [Encoding::ModinputXml, Encoding::HecEvent],
+            [Encoding::Line, Encoding::HecEvent],
+        ] {
+            let (mut plain, mut cached) = (Vec::new(), Vec::new());
+            let mut cache = MetaCache::default();
+            for (k, &(host, source, sourcetype, index)) in metas.iter().enumerate() {
+                let enc = encodings[k % 2];
+                let meta = EventMeta {
+                    time: 1_700_000_000_123_456 + k as i64,
+                    host,
+                    source,
+                    sourcetype,
+                    index,
+                };
+                let raw = format!("event {k} <a href=\"x\">&\n");
+                enc.encode(&meta, raw.as_bytes(), &mut plain);
+                enc.encode_cached(&meta, raw.as_bytes(), &mut cached, &mut cache);
+                assert_eq!(
+                    String::from_utf8_lossy(&plain),
+                    String::from_utf8_lossy(&cached),
+                    "{encodings:?} event {k}"
+                );
+            }
+        }
+    }
 }

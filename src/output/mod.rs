@@ -82,6 +82,9 @@ pub struct Batch {
     /// For encodings that need uniform metadata: `(first event index, metadata)` of every
     /// run after the first whose metadata differs. The reducer splits the batch there.
     pub meta_changes: Vec<(u32, BatchMeta)>,
+    /// The worker's encoded metadata of the last event ([`encode::MetaCache`]); it travels
+    /// with the batch and is never cleared.
+    pub meta_cache: encode::MetaCache,
 }
 
 impl Batch {

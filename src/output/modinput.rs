@@ -70,8 +70,19 @@ pub fn encode_event(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
             + meta.host.len()
             + 160,
     );
-    out.extend_from_slice(b"  <event>\n    <time>");
+    out.extend_from_slice(EVENT_HEAD);
     write_time(meta.time, out);
+    encode_meta(meta, out);
+    escape_text(raw, out);
+    out.extend_from_slice(EVENT_TAIL);
+}
+
+const EVENT_HEAD: &[u8] = b"  <event>\n    <time>";
+const EVENT_TAIL: &[u8] = b"</data>\n  </event>\n";
+
+/// The part of an `<event>` between the time and the text: `</time>`, the four metadata
+/// elements, `<data>`. The same for every event with the same metadata.
+pub fn encode_meta(meta: &EventMeta<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"</time>\n    <index>");
     escape_valid(meta.index.as_bytes(), out);
     out.extend_from_slice(b"</index>\n    <source>");
@@ -81,8 +92,16 @@ pub fn encode_event(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b"</sourcetype>\n    <host>");
     escape_valid(meta.host.as_bytes(), out);
     out.extend_from_slice(b"</host>\n    <data>");
+}
+
+/// [`encode_event`] with the metadata part already encoded ([`encode_meta`]).
+pub fn encode_event_with(time: Micros, fields: &[u8], raw: &[u8], out: &mut Vec<u8>) {
+    out.reserve(raw.len() + fields.len() + 64);
+    out.extend_from_slice(EVENT_HEAD);
+    write_time(time, out);
+    out.extend_from_slice(fields);
     escape_text(raw, out);
-    out.extend_from_slice(b"</data>\n  </event>\n");
+    out.extend_from_slice(EVENT_TAIL);
 }
 
 /// Appends epoch seconds with exactly three decimals: `1614834367123456` µs gives

@@ -26,6 +26,20 @@ pub fn encode_event(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// [`encode_event`] with the metadata members already encoded ([`write_meta`]).
+pub fn encode_event_with(time: i64, fields: &[u8], raw: &[u8], out: &mut Vec<u8>) {
+    let text = trim_end(raw);
+    if text.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b"{\"time\":");
+    write_time(time, out);
+    out.extend_from_slice(b",\"event\":");
+    write_json_str(text, out);
+    out.extend_from_slice(fields);
+    out.push(b'}');
+}
+
 /// Appends the `metric_httpevent` object Eventgen sends: the event text must be a JSON object
 /// with a `fields` object; the result is
 /// `{"time":..,"event":"metric","host":..,"source":..,"sourcetype":..,"index":..,"fields":{..}}`.
@@ -50,7 +64,9 @@ pub fn encode_metric(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) -> boo
     true
 }
 
-fn write_meta(meta: &EventMeta<'_>, out: &mut Vec<u8>) {
+/// The `host`, `source`, `sourcetype` and `index` members (those not empty), each with its
+/// leading comma.
+pub fn write_meta(meta: &EventMeta<'_>, out: &mut Vec<u8>) {
     for (key, value) in [
         (&b",\"host\":"[..], meta.host),
         (b",\"source\":", meta.source),
