@@ -49,6 +49,22 @@ impl Settings {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Setting)> {
         self.map.iter()
     }
+
+    /// For tests: `key = value` pairs written on lines 1, 2, … of `file`.
+    #[cfg(test)]
+    pub fn from_pairs(file: &str, pairs: &[(&str, &str)]) -> Settings {
+        let mut s = Settings::default();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            s.insert(
+                *k,
+                Setting {
+                    value: v.to_string(),
+                    location: Location::new(file, i as u32 + 1),
+                },
+            );
+        }
+        s
+    }
 }
 
 /// One `[stanza]` of one file, or the merge of same-named stanzas of several layers.

@@ -545,8 +545,6 @@ impl Sink for TcpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::Setting;
-    use crate::problem::Location;
 
     fn meta(time: i64) -> EventMeta<'static> {
         EventMeta {
@@ -591,17 +589,7 @@ mod tests {
     }
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        let mut s = Settings::default();
-        for (k, v) in pairs {
-            s.insert(
-                *k,
-                Setting {
-                    value: v.to_string(),
-                    location: Location::new("e.conf", 3),
-                },
-            );
-        }
-        s
+        Settings::from_pairs("e.conf", pairs)
     }
 
     #[test]
@@ -642,7 +630,7 @@ mod tests {
         let e = TcpConfig::build(&settings(&[("tcpDestinationPort", "http")]), "web").unwrap_err();
         assert_eq!(
             e[0].to_string(),
-            "e.conf:3: [web] tcpDestinationPort: expected a port 1 to 65535, got \"http\""
+            "e.conf:1: [web] tcpDestinationPort: expected a port 1 to 65535, got \"http\""
         );
     }
 }

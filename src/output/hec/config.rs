@@ -533,20 +533,9 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::Location;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        let mut s = Settings::default();
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            s.insert(
-                *k,
-                Setting {
-                    value: v.to_string(),
-                    location: Location::new("eventgen.conf", i as u32 + 1),
-                },
-            );
-        }
-        s
+        Settings::from_pairs("eventgen.conf", pairs)
     }
 
     const ONE: &str = r#"{"servers":[{"protocol":"https","address":"127.0.0.1","port":"8088","key":"00000000-0000-0000-0000-000000000000"}]}"#;

@@ -333,20 +333,9 @@ fn is_ipv6_literal(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::Location;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        let mut s = Settings::default();
-        for (i, (k, v)) in pairs.iter().enumerate() {
-            s.insert(
-                *k,
-                Setting {
-                    value: v.to_string(),
-                    location: Location::new("eventgen.conf", i as u32 + 1),
-                },
-            );
-        }
-        s
+        Settings::from_pairs("eventgen.conf", pairs)
     }
 
     #[test]
