@@ -3,13 +3,13 @@
 //! stats line every few seconds. One thread reads the shared [`Stats`]; nothing here touches
 //! stdout, which belongs to the outputs.
 
-use crate::signal::Done;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::signal::Done;
 use crate::stats::Stats;
 use crate::timing::Micros;
 

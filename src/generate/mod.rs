@@ -213,9 +213,8 @@ impl Worker {
 
     /// Renders `job` into `batch` (cleared by the caller). A generator job (jinja, whose size
     /// the scheduler cannot bound, and the large windbag and counter jobs) hands `flush` its
-    /// batch whenever it holds [`BATCH_BYTES`]; `flush`
-    /// sends it on and leaves an empty one (or leaves it to grow), and returns `false` when
-    /// the run is over.
+    /// batch whenever it holds [`BATCH_BYTES`]; `flush` sends it on and leaves an empty one (or
+    /// leaves it to grow), and returns `false` when the run is over.
     pub fn run_streaming(
         &mut self,
         job: &Job,

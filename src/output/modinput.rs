@@ -62,19 +62,10 @@ const fn build_class_table() -> [u8; 256] {
 /// Appends one `<event>` element. Every field is XML-escaped and characters illegal in XML
 /// 1.0 are removed.
 pub fn encode_event(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
-    out.reserve(
-        raw.len()
-            + meta.index.len()
-            + meta.source.len()
-            + meta.sourcetype.len()
-            + meta.host.len()
-            + 160,
-    );
-    out.extend_from_slice(EVENT_HEAD);
-    write_time(meta.time, out);
-    encode_meta(meta, out);
-    escape_text(raw, out);
-    out.extend_from_slice(EVENT_TAIL);
+    let meta_len = meta.index.len() + meta.source.len() + meta.sourcetype.len() + meta.host.len();
+    write_event(meta.time, raw, meta_len + 100, out, |out| {
+        encode_meta(meta, out)
+    });
 }
 
 const EVENT_HEAD: &[u8] = b"  <event>\n    <time>";
@@ -96,10 +87,24 @@ pub fn encode_meta(meta: &EventMeta<'_>, out: &mut Vec<u8>) {
 
 /// [`encode_event`] with the metadata part already encoded ([`encode_meta`]).
 pub fn encode_event_with(time: Micros, fields: &[u8], raw: &[u8], out: &mut Vec<u8>) {
-    out.reserve(raw.len() + fields.len() + 64);
+    write_event(time, raw, fields.len(), out, |out| {
+        out.extend_from_slice(fields)
+    });
+}
+
+/// One `<event>` element, with `fields` writing the part between the time and the text
+/// (about `fields_len` bytes, reserved with the rest).
+fn write_event(
+    time: Micros,
+    raw: &[u8],
+    fields_len: usize,
+    out: &mut Vec<u8>,
+    fields: impl FnOnce(&mut Vec<u8>),
+) {
+    out.reserve(raw.len() + fields_len + 64);
     out.extend_from_slice(EVENT_HEAD);
     write_time(time, out);
-    out.extend_from_slice(fields);
+    fields(out);
     escape_text(raw, out);
     out.extend_from_slice(EVENT_TAIL);
 }

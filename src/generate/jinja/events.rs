@@ -155,13 +155,12 @@ fn to_event<'a>(chunk: &Chunk<'a>) -> Result<JinjaEventRef<'a>, &'static str> {
     let time = chunk
         .time
         .and_then(|t| {
-            let json = t.get();
-            if json.starts_with('"') {
+            // A JSON string holding a number, or a JSON number (true, objects and the like
+            // do not parse).
+            if t.get().starts_with('"') {
                 text(t)?.trim().parse::<f64>().ok()
-            } else if json.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-                json.parse::<f64>().ok()
             } else {
-                None
+                t.get().parse::<f64>().ok()
             }
         })
         .filter(|secs| secs.is_finite())

@@ -14,20 +14,16 @@ use crate::timing::MICROS_PER_SEC;
 /// The text loses its trailing whitespace; empty metadata fields are left out (as Eventgen does).
 /// Appends nothing when the trimmed text is empty.
 pub fn encode_event(meta: &EventMeta<'_>, raw: &[u8], out: &mut Vec<u8>) {
-    let text = trim_end(raw);
-    if text.is_empty() {
-        return;
-    }
-    out.extend_from_slice(b"{\"time\":");
-    write_time(meta.time, out);
-    out.extend_from_slice(b",\"event\":");
-    write_json_str(text, out);
-    write_meta(meta, out);
-    out.push(b'}');
+    write_event(meta.time, raw, out, |out| write_meta(meta, out));
 }
 
 /// [`encode_event`] with the metadata members already encoded ([`write_meta`]).
 pub fn encode_event_with(time: i64, fields: &[u8], raw: &[u8], out: &mut Vec<u8>) {
+    write_event(time, raw, out, |out| out.extend_from_slice(fields));
+}
+
+/// The event object, with `fields` writing the metadata members; nothing for an empty text.
+fn write_event(time: i64, raw: &[u8], out: &mut Vec<u8>, fields: impl FnOnce(&mut Vec<u8>)) {
     let text = trim_end(raw);
     if text.is_empty() {
         return;
@@ -36,7 +32,7 @@ pub fn encode_event_with(time: i64, fields: &[u8], raw: &[u8], out: &mut Vec<u8>
     write_time(time, out);
     out.extend_from_slice(b",\"event\":");
     write_json_str(text, out);
-    out.extend_from_slice(fields);
+    fields(out);
     out.push(b'}');
 }
 
