@@ -5,11 +5,11 @@
 //! that only prints a constant), runs the release binary on each as a subprocess on a virtual
 //! clock (`--now`, `--seed 1`), so nothing sleeps, and prints a table of events per CPU
 //! second, wall time, CPU time, events/s and MB/s, to devnull and to stdout piped into
-//! `wc -c`, with one and two generator workers. Beside it: the pipe bandwidth of
-//! `dd | wc -c` from the same run (the same reader, the physical limit) and each pipe row as a
-//! share of it, the
-//! ratios the targets are set in, the cost per event of each encoder (plain text,
-//! modular input XML, HEC JSON) measured in this process, and the resident memory of the
+//! `wc -c`, with one and two generator workers. Beside it: the pipe bandwidth of `dd | wc -c`
+//! from the same run (the same reader, the physical limit) and each pipe row as a share of it,
+//! the ratios the targets are set in, the cost per event of each encoder (plain text, modular
+//! input XML, HEC JSON, the last two also with cached metadata) measured in this process, and
+//! the resident memory of the
 //! shipped default config, peak and over a real-time run. Numbers are reported, never
 //! asserted: see `docs/benchmarks.md`.
 //!

@@ -61,12 +61,25 @@ fn drain_shared(
 }
 
 fn spawn(mut cmd: Command) -> Running {
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run eventgen");
+    // Keep the head and the tail only: a fast run writes gigabytes.
+    watch(child, |all, chunk| {
+        if all.len() >= 1 << 20 {
+            let keep = all.len() - 4096;
+            all.drain(..keep);
+        }
+        all.extend_from_slice(chunk);
+    })
+}
+
+/// Reads the child's stdout on a thread (each read signalled on `first_bytes`, kept as `keep`
+/// decides) and its stderr into a shared buffer.
+fn watch(mut child: Child, keep: fn(&mut Vec<u8>, &[u8])) -> Running {
     let (tx, first_bytes) = mpsc::channel();
     let mut stdout = child.stdout.take().unwrap();
     let out = std::thread::spawn(move || {
@@ -76,14 +89,7 @@ fn spawn(mut cmd: Command) -> Running {
             if n == 0 {
                 break;
             }
-            // Keep the head and the tail only: a fast run writes gigabytes.
-            if all.len() < 1 << 20 {
-                all.extend_from_slice(&chunk[..n]);
-            } else {
-                let keep = all.len() - 4096;
-                all.drain(..keep.min(all.len()));
-                all.extend_from_slice(&chunk[..n]);
-            }
+            keep(&mut all, &chunk[..n]);
             let _ = tx.send(());
         }
         all
@@ -488,35 +494,14 @@ fn modinput(
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(doc.as_bytes()).unwrap();
     let keep = if close_stdin { None } else { Some(stdin) };
-    let (tx, first_bytes) = mpsc::channel();
-    let mut stdout = child.stdout.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut chunk = vec![0u8; 1 << 16];
-        while let Ok(n) = stdout.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            all.extend_from_slice(&chunk[..n]);
-            if all.len() > 64 << 20 {
-                let keep = all.len() - (1 << 20);
-                all.drain(..keep);
-            }
-            let _ = tx.send(());
+    let running = watch(child, |all, chunk| {
+        all.extend_from_slice(chunk);
+        if all.len() > 64 << 20 {
+            let keep = all.len() - (1 << 20);
+            all.drain(..keep);
         }
-        all
     });
-    let (err, err_seen) = drain_shared(child.stderr.take().unwrap());
-    (
-        Running {
-            child,
-            first_bytes,
-            out,
-            err,
-            err_seen,
-        },
-        keep,
-    )
+    (running, keep)
 }
 
 #[track_caller]
