@@ -11,6 +11,7 @@ pub mod hec;
 pub mod http;
 pub mod modinput;
 pub mod net;
+pub mod netcore;
 pub mod splunkstream;
 pub mod spool;
 pub mod stdout;

@@ -21,8 +21,8 @@ use chrono::{Datelike, Timelike};
 
 use crate::conf::Settings;
 use crate::output::encode::trim_end;
-use crate::output::hec::Shutdown;
-use crate::output::hec::log;
+use crate::output::netcore::Shutdown;
+use crate::output::netcore::log;
 use crate::output::{Batch, EventMeta, Sink};
 use crate::problem::Problem;
 use crate::rng::Rng;
@@ -411,7 +411,7 @@ impl TcpSink {
 
     fn failed(&mut self, error: String) {
         self.failures += 1;
-        let wait = crate::output::hec::retry::backoff(self.failures, None, &mut self.rng);
+        let wait = crate::output::netcore::backoff(self.failures, None, &mut self.rng);
         self.next_try = Some(Instant::now() + wait);
         if self.failures == 1 {
             log::warn(format_args!(

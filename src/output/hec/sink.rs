@@ -20,11 +20,12 @@ use std::time::{Duration, Instant};
 
 use super::ack::{ACK_POLL_INTERVAL, AckTracker, MAX_PENDING_ACKS};
 use super::config::{Endpoint, HecConfig, OutputMode, ServerConfig};
-use super::log;
 use super::request::{Payload, PayloadBuilder};
-use super::retry::{self, Decision, Reply, Transport};
-use super::stats::HecStats;
-use crate::output::http::{self, Client, ClientOptions, Failure};
+use crate::output::http::{self, Client, ClientOptions, Failure, Transport};
+use crate::output::netcore::{
+    Credentials, Decision, Health, NetStats as HecStats, Reply, Shutdown, advice, classify,
+    describe, log,
+};
 use crate::output::{Batch, Sink};
 use crate::rng::Rng;
 
@@ -41,20 +42,12 @@ const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// deadline was known; after that the thread is left to end on its own timeout.
 const JOIN_GRACE: Duration = Duration::from_millis(500);
 
-/// Asks a sink to stop waiting: a `write` blocked on a full queue returns an error at once.
-/// Cheap to clone; hand it to the signal handler.
-#[derive(Debug, Clone, Default)]
-pub struct Shutdown(Arc<AtomicBool>);
-
-impl Shutdown {
-    pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_triggered(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+/// The keys HEC's transport advice points to.
+const KEYS: advice::Keys = advice::Keys {
+    ca_file: "httpeventCaFile",
+    verify: "httpeventVerifyTls",
+    client_cert: "httpeventClientCert (and httpeventClientKey)",
+};
 
 /// One payload on its way to one server (or, in `roundrobin`, to any).
 #[derive(Debug, Clone)]
@@ -115,13 +108,6 @@ impl Queue {
     }
 }
 
-#[derive(Debug, Default)]
-struct Health {
-    failures: u32,
-    down_until: Option<Instant>,
-    last_error: String,
-}
-
 struct Server {
     name: String,
     client: Client,
@@ -129,54 +115,7 @@ struct Server {
     url: String,
     auth: String,
     queue: usize,
-    health: Mutex<Health>,
-    dead: AtomicBool,
-}
-
-impl Server {
-    fn health(&self) -> MutexGuard<'_, Health> {
-        self.health.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// How long this server still cools down.
-    fn cooling(&self, now: Instant) -> Option<Duration> {
-        self.health()
-            .down_until
-            .and_then(|t| t.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
-    }
-
-    fn failed(&self, error: String, retry_after: Option<Duration>, rng: &mut Rng) {
-        let now = Instant::now();
-        let mut h = self.health();
-        if h.down_until.is_some_and(|t| t > now) {
-            return; // another sender already reported this outage
-        }
-        h.failures += 1;
-        let wait = retry::backoff(h.failures, retry_after, rng);
-        h.down_until = Some(now + wait);
-        if h.failures == 1 || h.failures.is_power_of_two() {
-            log::warn(format_args!(
-                "HEC {}: {error}; retrying in {:.1}s (failure {} in a row)",
-                self.name,
-                wait.as_secs_f64(),
-                h.failures
-            ));
-        }
-        h.last_error = error;
-    }
-
-    fn succeeded(&self) {
-        let mut h = self.health();
-        if h.failures > 0 {
-            log::info(format_args!(
-                "HEC {}: sending again after {} failed attempts",
-                self.name, h.failures
-            ));
-            h.failures = 0;
-            h.down_until = None;
-        }
-    }
+    health: Health,
 }
 
 struct Shared {
@@ -223,14 +162,10 @@ impl Shared {
     /// left, everything queued is failed and the output is fatal.
     fn kill(&self, s: usize, why: &str) {
         let server = &self.servers[s];
-        if server.dead.swap(true, Ordering::SeqCst) {
+        if !server.health.kill(why) {
             return;
         }
-        log::error(format_args!(
-            "HEC {}: {why}; no more events go to this server",
-            server.name
-        ));
-        let all_dead = self.servers.iter().all(|s| s.dead.load(Ordering::SeqCst));
+        let all_dead = self.servers.iter().all(|s| s.health.is_dead());
         if all_dead {
             self.stats.fatal.store(true, Ordering::SeqCst);
             log::error(format_args!(
@@ -249,25 +184,11 @@ impl Shared {
     /// Why a write is waiting, for the periodic warning.
     fn wait_reason(&self) -> String {
         let now = Instant::now();
-        let mut failing = Vec::new();
-        for s in &self.servers {
-            if s.dead.load(Ordering::Relaxed) {
-                continue;
-            }
-            let h = s.health();
-            if h.failures > 0 {
-                let next = h
-                    .down_until
-                    .and_then(|t| t.checked_duration_since(now))
-                    .unwrap_or_default();
-                failing.push(format!(
-                    "{} failing ({}), next try in {:.1}s",
-                    s.name,
-                    h.last_error,
-                    next.as_secs_f64()
-                ));
-            }
-        }
+        let failing: Vec<String> = self
+            .servers
+            .iter()
+            .filter_map(|s| s.health.status(now))
+            .collect();
         if failing.is_empty() {
             "the servers accept events more slowly than they are generated".to_string()
         } else {
@@ -359,8 +280,7 @@ impl HecSink {
         let mut result = Ok(());
         for q in targets {
             if sh.stats.fatal.load(Ordering::SeqCst)
-                || (sh.config.mode == OutputMode::Mirror
-                    && sh.servers[q].dead.load(Ordering::SeqCst))
+                || (sh.config.mode == OutputMode::Mirror && sh.servers[q].health.is_dead())
             {
                 HecStats::add(&sh.stats.failed, n);
                 continue;
@@ -462,8 +382,7 @@ fn server(s: &ServerConfig, i: usize, config: &HecConfig) -> Result<Server, Stri
         } else {
             0
         },
-        health: Mutex::new(Health::default()),
-        dead: AtomicBool::new(false),
+        health: Health::new(format!("HEC {}", s.name())),
     })
 }
 
@@ -559,7 +478,6 @@ impl Drop for HecSink {
 struct Sender {
     sh: Arc<Shared>,
     s: usize,
-    rng: Rng,
     channel: String,
     acks: AckTracker<Job>,
     acks_off: bool,
@@ -567,21 +485,33 @@ struct Sender {
 
 /// What came back for one request.
 struct Answer {
-    reply: Reply,
+    /// The HTTP status, or the failure before one came.
+    status: Result<u16, Transport>,
     body: Vec<u8>,
     retry_after: Option<Duration>,
+    /// The reply in words, for messages.
     error: String,
+}
+
+impl Answer {
+    fn reply(&self) -> Reply<'_> {
+        match self.status {
+            Ok(status) => Reply::Http {
+                status,
+                body: &self.body,
+            },
+            Err(t) => Reply::Transport(t),
+        }
+    }
 }
 
 impl Sender {
     fn new(sh: Arc<Shared>, s: usize) -> Sender {
-        let mut rng = Rng::from_entropy();
-        let channel = guid(&mut rng);
+        let channel = guid(&mut Rng::from_entropy());
         let ack_timeout = sh.config.ack_timeout;
         Sender {
             sh,
             s,
-            rng,
             channel,
             acks: AckTracker::new(Instant::now(), ACK_POLL_INTERVAL, ack_timeout),
             acks_off: false,
@@ -602,7 +532,7 @@ impl Sender {
             if sh.stop.load(Ordering::SeqCst) {
                 break;
             }
-            if self.server().dead.load(Ordering::SeqCst) {
+            if self.server().health.is_dead() {
                 self.give_back_pending();
                 break;
             }
@@ -611,7 +541,7 @@ impl Sender {
                 break;
             }
             let now = Instant::now();
-            if let Some(wait) = self.server().cooling(now) {
+            if let Some(wait) = self.server().health.cooling(now) {
                 thread::sleep(wait.min(TICK));
                 continue;
             }
@@ -664,9 +594,9 @@ impl Sender {
         if sh.stop.load(Ordering::SeqCst) {
             return; // cut at the deadline: stays outstanding, reported as not delivered
         }
-        match retry::decide(answer.reply) {
+        match classify(answer.reply(), Credentials::Fixed) {
             Decision::Delivered => {
-                self.server().succeeded();
+                self.server().health.succeeded();
                 HecStats::add(&sh.stats.sent, n);
                 HecStats::add(&sh.stats.requests, 1);
                 let ack_id = if sh.config.ack && !self.acks_off {
@@ -680,7 +610,9 @@ impl Sender {
                 }
             }
             Decision::Retry => {
-                sh.servers[self.s].failed(answer.error, answer.retry_after, &mut self.rng);
+                sh.servers[self.s]
+                    .health
+                    .failed(&answer.error, answer.retry_after);
                 HecStats::add(&sh.stats.retried, n);
                 sh.requeue(self.queue(), job);
             }
@@ -731,15 +663,11 @@ impl Sender {
                     },
                 );
             }
-            Decision::ServerFatal => {
-                let why = match answer.reply {
-                    Reply::Transport(Transport::TlsVerification) => tls_advice(&answer.error),
-                    Reply::Transport(Transport::TlsClientRefused) => format!(
-                        "the server refused our TLS client certificate ({}); set httpeventClientCert \
-                         (and httpeventClientKey) to a certificate the server trusts",
-                        answer.error
-                    ),
-                    _ => format!(
+            // A token cannot log in again: `Credentials::Fixed` never gives `Relogin`.
+            Decision::ServerFatal | Decision::Relogin => {
+                let why = match answer.status {
+                    Err(_) => answer.error.clone(),
+                    Ok(_) => format!(
                         "the server refused the token ({}); check the \"key\" in httpeventServers",
                         answer.error
                     ),
@@ -755,9 +683,12 @@ impl Sender {
                 }
             }
             Decision::Drop => {
-                let kind = match answer.reply {
-                    Reply::Http { status, code } => format!("{status}/{code:?}"),
-                    Reply::Transport(t) => format!("{t:?}"),
+                let kind = match answer.status {
+                    Ok(status) => format!(
+                        "{status}/{:?}",
+                        crate::output::netcore::reply::hec_code(&answer.body)
+                    ),
+                    Err(t) => format!("{t:?}"),
                 };
                 self.refused(&kind, "the server refused the events", &answer, n);
             }
@@ -797,10 +728,7 @@ impl Sender {
                 Ok(gz) if !gz.is_empty() => gz,
                 _ => {
                     return Answer {
-                        reply: Reply::Http {
-                            status: 400,
-                            code: None,
-                        },
+                        status: Ok(400),
                         body: Vec::new(),
                         retry_after: None,
                         error: "gzip failed".to_string(),
@@ -839,13 +767,9 @@ impl Sender {
         }
         match self.server().client.post(url, headers, body, timeout) {
             Ok(resp) => {
-                let code = hec_code(&resp.body);
                 let error = describe(resp.status, &resp.body);
                 Answer {
-                    reply: Reply::Http {
-                        status: resp.status,
-                        code,
-                    },
+                    status: Ok(resp.status),
                     body: resp.body,
                     retry_after: resp.retry_after,
                     error,
@@ -867,8 +791,8 @@ impl Sender {
         ];
         let url = format!("{}/services/collector/ack", server.url);
         let answer = self.exchange(&url, &headers, body);
-        match answer.reply {
-            Reply::Http { status: 200, .. } => match self.acks.apply(&answer.body) {
+        match answer.status {
+            Ok(200) => match self.acks.apply(&answer.body) {
                 Some(done) => {
                     for job in done {
                         HecStats::add(&sh.stats.acknowledged, job.events());
@@ -877,9 +801,7 @@ impl Sender {
                 }
                 None => self.acks_unavailable(&format!("unreadable answer: {}", answer.error)),
             },
-            Reply::Http {
-                status: 400..=499, ..
-            } if retry::decide(answer.reply) == Decision::Drop => {
+            Ok(400..=499) if classify(answer.reply(), Credentials::Fixed) == Decision::Drop => {
                 self.acks_unavailable(&answer.error);
             }
             // Busy, broken or token trouble: the POSTs will show it; poll again later.
@@ -904,28 +826,11 @@ impl Sender {
 
 fn failure_answer(f: Failure) -> Answer {
     Answer {
-        reply: Reply::Transport(f.kind),
+        status: Err(f.kind),
         body: Vec::new(),
         retry_after: None,
-        error: f.error,
+        error: advice::transport(&f, &KEYS),
     }
-}
-
-/// How to trust a server whose certificate failed verification.
-fn tls_advice(error: &str) -> String {
-    format!(
-        "TLS certificate not trusted ({error}). To trust Splunk's default self-signed certificate set \
-         httpeventCaFile = $SPLUNK_HOME/etc/auth/cacert.pem (the certificate must also name this host), \
-         or turn verification off for this output with httpeventVerifyTls = false"
-    )
-}
-
-/// HEC's `code` from a reply body, if it has one.
-fn hec_code(body: &[u8]) -> Option<i64> {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()?
-        .get("code")?
-        .as_i64()
 }
 
 fn ack_id(body: &[u8]) -> Option<u64> {
@@ -933,16 +838,6 @@ fn ack_id(body: &[u8]) -> Option<u64> {
         .ok()?
         .get("ackId")?
         .as_u64()
-}
-
-/// `HTTP 403: {"text":"Invalid token","code":4}` with the body shortened to one line.
-fn describe(status: u16, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut line: String = text.chars().filter(|c| !c.is_control()).take(300).collect();
-    if line.is_empty() {
-        line.push_str("(empty body)");
-    }
-    format!("HTTP {status}: {line}")
 }
 
 /// A random UUID v4, the channel id HEC expects.
@@ -985,19 +880,9 @@ mod tests {
 
     #[test]
     fn reply_bodies() {
-        assert_eq!(hec_code(br#"{"text":"Invalid token","code":4}"#), Some(4));
-        assert_eq!(hec_code(b"<html>"), None);
         assert_eq!(
             ack_id(br#"{"text":"Success","code":0,"ackId":12}"#),
             Some(12)
         );
-        assert_eq!(describe(503, b"busy\n"), "HTTP 503: busy");
-    }
-
-    #[test]
-    fn tls_advice_names_both_ways_out() {
-        let a = tls_advice("UnknownIssuer");
-        assert!(a.contains("httpeventCaFile = $SPLUNK_HOME/etc/auth/cacert.pem"));
-        assert!(a.contains("httpeventVerifyTls = false"));
     }
 }

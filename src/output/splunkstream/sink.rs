@@ -1,20 +1,26 @@
 //! The splunkstream sink. It runs on the reducer thread: a run of events with one metadata is
 //! buffered until the metadata changes, the buffer reaches [`MAX_REQUEST`], or the reducer
 //! flushes; then it is POSTed, and `write` blocks (back-pressure up to the generators) until a
-//! server accepts it, the run's deadline passes, or the run is stopped. Nothing is dropped
-//! silently: every event ends up sent, or counted as failed with a message.
+//! server accepts it, refuses it, the run's deadline passes, or the run is stopped.
+//!
+//! Replies are classified by the network core ([`crate::output::netcore`]): a request refused
+//! for its content (a 4xx other than 401/403) is dropped, its events counted as failed, and the
+//! run goes on; `write` fails only when no server can ever take events again (credentials or
+//! TLS trust refused everywhere) or the run is stopping. Every event is settled once in the
+//! [`NetStats`], so `failed_events` is exact.
 
+use std::collections::HashSet;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::{Auth, SplunkStreamConfig};
-use crate::output::hec::Shutdown;
-use crate::output::hec::log;
-use crate::output::hec::request::{percent_encode, query_string};
-use crate::output::hec::retry::backoff;
-use crate::output::http::{self, Client, ClientOptions, Transport};
+use crate::output::http::{Client, ClientOptions, Failure};
+use crate::output::netcore::{
+    Credentials, Decision, Health, NetStats, Reply, Shutdown, advice, classify, describe, log,
+    next_ready,
+};
 use crate::output::{Batch, BatchMeta, Sink};
-use crate::rng::Rng;
 
 /// Most bytes of events per request: large enough to be cheap per event, small enough that a
 /// retry resends little. Eventgen sent whatever one flush held.
@@ -25,15 +31,18 @@ const TICK: Duration = Duration::from_millis(100);
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const LOGIN_PATH: &str = "/services/auth/login";
 const RECEIVER_PATH: &str = "/services/receivers/simple";
+/// The keys splunkstream's transport advice points to.
+const KEYS: advice::Keys = advice::Keys {
+    ca_file: "splunkCaFile",
+    verify: "splunkVerifyTls",
+    client_cert: "splunkClientCert (and splunkClientKey)",
+};
 
 /// One server of the rotation.
 struct Server {
     url: String,
     session_key: Option<String>,
-    failures: u32,
-    down_until: Option<Instant>,
-    /// Refused our credentials or certificate: not used again in this run.
-    dead: bool,
+    health: Health,
 }
 
 /// The `splunkstream` sink.
@@ -46,26 +55,19 @@ pub struct SplunkStreamSink {
     body: Vec<u8>,
     events: u64,
     meta: Option<BatchMeta>,
-    rng: Rng,
     shutdown: Shutdown,
-    sent: u64,
-    requests: u64,
-    failed: u64,
-    retried: u64,
+    stats: Arc<NetStats>,
     logins: u64,
+    /// Kinds of refusals already logged (`HTTP 400`; each is logged once).
+    logged: HashSet<String>,
 }
 
-/// How a request went.
+/// How one attempt went, beyond what [`classify`] says.
 enum Outcome {
-    Delivered,
-    /// Try again later (this server cools down).
-    Retry(String, Option<Duration>),
-    /// The session key expired: log in again, then resend at once.
-    Relogin,
-    /// This server can take nothing from us.
-    ServerFatal(String),
-    /// The events were refused; they would be refused again.
-    Drop(String),
+    /// A decision with the reply in words and the server's `Retry-After`.
+    Decided(Decision, String, Option<Duration>),
+    /// There is no session key yet (or it expired): log in first.
+    NeedLogin,
 }
 
 impl SplunkStreamSink {
@@ -87,9 +89,7 @@ impl SplunkStreamSink {
             .map(|url| Server {
                 url: url.clone(),
                 session_key: session_key.clone(),
-                failures: 0,
-                down_until: None,
-                dead: false,
+                health: Health::new(format!("splunkstream {url}")),
             })
             .collect();
         Ok(SplunkStreamSink {
@@ -100,19 +100,28 @@ impl SplunkStreamSink {
             body: Vec::new(),
             events: 0,
             meta: None,
-            rng: Rng::from_entropy(),
             shutdown: Shutdown::default(),
-            sent: 0,
-            requests: 0,
-            failed: 0,
-            retried: 0,
+            stats: Arc::new(NetStats::default()),
             logins: 0,
+            logged: HashSet::new(),
         })
     }
 
     /// A handle that makes a blocked write give up (on SIGTERM).
     pub fn shutdown_handle(&self) -> Shutdown {
         self.shutdown.clone()
+    }
+
+    /// The delivery counters, for `/metrics` and the progress line.
+    pub fn stats(&self) -> Arc<NetStats> {
+        self.stats.clone()
+    }
+
+    fn credentials(&self) -> Credentials {
+        match self.config.auth {
+            Auth::Login { .. } => Credentials::Renewable,
+            Auth::SessionKey(_) => Credentials::Fixed,
+        }
     }
 
     /// The message without any secret in it.
@@ -126,10 +135,12 @@ impl SplunkStreamSink {
         t
     }
 
-    /// `index=..&source=..&sourcetype=..&host_regex=..&host=..`, empty values left out.
+    /// `index=..&source=..&sourcetype=..&host_regex=..&host=..`, empty values left out,
+    /// form-encoded as Eventgen's `urllib.urlencode` did.
     fn query(&self, meta: &BatchMeta) -> String {
-        query_string(&[
-            ("index", &meta.index),
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("index", meta.index.as_str()),
             ("source", &meta.source),
             ("sourcetype", &meta.sourcetype),
             (
@@ -137,34 +148,12 @@ impl SplunkStreamSink {
                 self.config.host_regex.as_deref().unwrap_or(""),
             ),
             ("host", &meta.host),
-        ])
-    }
-
-    /// Picks the next live server that is not cooling down; `Err(wait)` if all are cooling,
-    /// `Ok(None)` if none is left.
-    fn pick(&mut self, now: Instant) -> Result<Option<usize>, Duration> {
-        let n = self.servers.len();
-        let mut soonest: Option<Duration> = None;
-        for k in 0..n {
-            let i = (self.next + k) % n;
-            let s = &self.servers[i];
-            if s.dead {
-                continue;
-            }
-            match s.down_until.and_then(|t| t.checked_duration_since(now)) {
-                Some(wait) if !wait.is_zero() => {
-                    soonest = Some(soonest.map_or(wait, |w| w.min(wait)));
-                }
-                _ => {
-                    self.next = (i + 1) % n;
-                    return Ok(Some(i));
-                }
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
             }
         }
-        match soonest {
-            Some(w) => Err(w),
-            None => Ok(None),
-        }
+        q.finish()
     }
 
     fn timeout(&self, deadline: Option<Instant>) -> Duration {
@@ -177,72 +166,56 @@ impl SplunkStreamSink {
         }
     }
 
-    fn failed_attempt(&mut self, i: usize, error: &str, retry_after: Option<Duration>) {
-        let error = self.scrub(error);
-        let s = &mut self.servers[i];
-        s.failures += 1;
-        let wait = backoff(s.failures, retry_after, &mut self.rng);
-        s.down_until = Some(Instant::now() + wait);
-        if s.failures == 1 || s.failures.is_power_of_two() {
-            log::warn(format_args!(
-                "splunkstream {}: {error}; retrying in {:.1}s (failure {} in a row)",
-                s.url,
-                wait.as_secs_f64(),
-                s.failures
-            ));
-        }
-    }
-
-    fn kill(&mut self, i: usize, why: &str) {
-        let why = self.scrub(why);
-        let s = &mut self.servers[i];
-        s.dead = true;
-        log::error(format_args!(
-            "splunkstream {}: {why}; no more events go to this server",
-            s.url
-        ));
-    }
-
     /// Logs in at server `i` for a session key.
     fn login(&mut self, i: usize, deadline: Option<Instant>) -> Outcome {
         let Auth::Login { user, password } = &self.config.auth else {
-            return Outcome::ServerFatal(
+            return Outcome::Decided(
+                Decision::ServerFatal,
                 "splunkd refused the session key it handed to the modular input (401)".to_string(),
+                None,
             );
         };
-        let mut form = String::from("username=");
-        percent_encode(user, &mut form);
-        form.push_str("&password=");
-        percent_encode(password, &mut form);
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("username", user)
+            .append_pair("password", password)
+            .finish();
         let url = format!("{}{LOGIN_PATH}", self.servers[i].url);
         let headers = [("Content-Type", "application/x-www-form-urlencoded")];
-        self.requests += 1;
         let timeout = self.timeout(deadline);
         match self.client.post(&url, &headers, form.into_bytes(), timeout) {
             Ok(r) if r.status == 200 => match session_key(&r.body) {
                 Some(key) => {
                     self.logins += 1;
                     self.servers[i].session_key = Some(key);
-                    Outcome::Delivered
+                    Outcome::Decided(Decision::Delivered, String::new(), None)
                 }
-                None => Outcome::Retry("the login answer holds no <sessionKey>".to_string(), None),
+                None => Outcome::Decided(
+                    Decision::Retry,
+                    "the login answer holds no <sessionKey>".to_string(),
+                    None,
+                ),
             },
-            Ok(r) if matches!(r.status, 400 | 401 | 403) => Outcome::ServerFatal(format!(
-                "login refused, credentials are missing or wrong (check splunkUser and splunkPass): {}",
-                describe(r.status, &r.body)
-            )),
-            Ok(r) => Outcome::Retry(
+            Ok(r) if matches!(r.status, 400 | 401 | 403) => Outcome::Decided(
+                Decision::ServerFatal,
+                format!(
+                    "login refused, credentials are missing or wrong (check splunkUser and splunkPass): {}",
+                    describe(r.status, &r.body)
+                ),
+                None,
+            ),
+            Ok(r) => Outcome::Decided(
+                Decision::Retry,
                 format!("login failed: {}", describe(r.status, &r.body)),
                 r.retry_after,
             ),
-            Err(f) => transport(f),
+            Err(f) => transport(&f),
         }
     }
 
     /// POSTs the buffered events to server `i`.
     fn post(&mut self, i: usize, query: &str, deadline: Option<Instant>) -> Outcome {
         let Some(key) = self.servers[i].session_key.clone() else {
-            return Outcome::Relogin;
+            return Outcome::NeedLogin;
         };
         let auth = format!("Splunk {key}");
         let url = format!("{}{RECEIVER_PATH}?{query}", self.servers[i].url);
@@ -250,24 +223,32 @@ impl SplunkStreamSink {
             ("Authorization", auth.as_str()),
             ("Content-Type", "text/plain"),
         ];
-        self.requests += 1;
         let timeout = self.timeout(deadline);
         match self.client.post(&url, &headers, self.body.clone(), timeout) {
-            Ok(r) => match r.status {
-                200..=299 => Outcome::Delivered,
-                401 => Outcome::Relogin,
-                403 => Outcome::ServerFatal(format!(
-                    "the user may not send events (403; it needs the edit_tcp capability): {}",
-                    describe(r.status, &r.body)
-                )),
-                408 | 429 | 500..=599 => Outcome::Retry(describe(r.status, &r.body), r.retry_after),
-                _ => Outcome::Drop(describe(r.status, &r.body)),
-            },
-            Err(f) => transport(f),
+            Ok(r) => {
+                let reply = Reply::Http {
+                    status: r.status,
+                    body: &r.body,
+                };
+                let decision = classify(reply, self.credentials());
+                let mut error = describe(r.status, &r.body);
+                if r.status == 403 {
+                    error = format!(
+                        "the user may not send events (403; it needs the edit_tcp capability): {error}"
+                    );
+                } else if decision == Decision::ServerFatal && r.status == 401 {
+                    error = format!(
+                        "splunkd refused the session key it handed to the modular input: {error}"
+                    );
+                }
+                Outcome::Decided(decision, error, r.retry_after)
+            }
+            Err(f) => transport(&f),
         }
     }
 
-    /// Sends the buffer, retrying until a server takes it, the deadline passes or the run stops.
+    /// Sends the buffer, retrying until a server takes it or refuses it, the deadline passes,
+    /// the run stops, or no server is left.
     fn send(&mut self, deadline: Option<Instant>) -> io::Result<()> {
         let Some(meta) = self.meta.clone() else {
             return Ok(());
@@ -285,7 +266,7 @@ impl SplunkStreamSink {
             if deadline.is_some_and(|d| now >= d) {
                 return self.give_up("the deadline passed");
             }
-            let i = match self.pick(now) {
+            let i = match next_ready(&self.servers, |s| &s.health, &mut self.next, now) {
                 Ok(Some(i)) => i,
                 Ok(None) => return self.give_up("no server left to send to"),
                 Err(wait) => {
@@ -297,69 +278,67 @@ impl SplunkStreamSink {
                     continue;
                 }
             };
-            let outcome = if self.servers[i].session_key.is_none() {
+            let mut outcome = self.post(i, &query, deadline);
+            if let Outcome::NeedLogin = outcome {
                 fresh_login = true;
-                match self.login(i, deadline) {
-                    Outcome::Delivered => self.post(i, &query, deadline),
+                outcome = match self.login(i, deadline) {
+                    Outcome::Decided(Decision::Delivered, ..) => self.post(i, &query, deadline),
                     other => other,
-                }
-            } else {
-                self.post(i, &query, deadline)
+                };
+            }
+            let (decision, error, retry_after) = match outcome {
+                Outcome::Decided(d, e, r) => (d, self.scrub(&e), r),
+                Outcome::NeedLogin => continue,
             };
-            match outcome {
-                Outcome::Delivered => {
-                    let s = &mut self.servers[i];
-                    if s.failures > 0 {
-                        log::info(format_args!(
-                            "splunkstream {}: sending again after {} failed attempts",
-                            s.url, s.failures
-                        ));
-                    }
-                    s.failures = 0;
-                    s.down_until = None;
-                    self.sent += self.events;
+            let n = self.events;
+            match decision {
+                Decision::Delivered => {
+                    self.servers[i].health.succeeded();
+                    self.stats.delivered(n, 1);
                     self.clear();
                     return Ok(());
                 }
-                Outcome::Relogin => {
-                    let just_logged_in = fresh_login;
+                Decision::Relogin => {
                     self.servers[i].session_key = None;
-                    if !matches!(self.config.auth, Auth::Login { .. }) {
-                        self.kill(
-                            i,
-                            "splunkd refused the session key it handed to the modular input (401)",
-                        );
-                    } else if just_logged_in {
+                    if fresh_login {
                         // A key refused right after login: wait before trying again.
-                        self.retried += self.events;
-                        self.failed_attempt(i, "a new session key was refused (401)", None);
+                        NetStats::add(&self.stats.retried, n);
+                        self.servers[i]
+                            .health
+                            .failed("a new session key was refused (401)", None);
                     }
                     fresh_login = false;
                 }
-                Outcome::Retry(error, retry_after) => {
-                    self.retried += self.events;
-                    self.failed_attempt(i, &error, retry_after);
+                Decision::Retry => {
+                    NetStats::add(&self.stats.retried, n);
+                    self.servers[i].health.failed(&error, retry_after);
                 }
-                Outcome::ServerFatal(why) => self.kill(i, &why),
-                Outcome::Drop(why) => {
-                    let why = self.scrub(&why);
-                    log::error(format_args!(
-                        "splunkstream {}: the server refused {} events: {why}",
-                        self.servers[i].url, self.events
-                    ));
-                    self.failed += self.events;
+                Decision::ServerFatal => {
+                    self.servers[i].health.kill(&error);
+                }
+                Decision::Drop | Decision::Split | Decision::Uncompressed => {
+                    // splunkstream neither compresses nor splits: the request is refused as it is.
+                    let kind = error.split(':').next().unwrap_or_default().to_string();
+                    if self.logged.insert(kind) {
+                        log::error(format_args!(
+                            "splunkstream {}: the server refused a request of {n} events: {error}; \
+                             dropping such requests (logged once, counted as failed), the run goes on",
+                            self.servers[i].url
+                        ));
+                    }
+                    self.stats.fail(n);
                     self.clear();
-                    return Err(io::Error::other(format!(
-                        "splunkstream: events refused: {why}"
-                    )));
+                    return Ok(());
                 }
             }
         }
     }
 
+    /// Counts the buffered events as failed. An error for the reducer: the output cannot take
+    /// events now (stopping, deadline) or ever again (no server left).
     fn give_up(&mut self, why: &str) -> io::Result<()> {
         let n = self.events;
-        self.failed += n;
+        self.stats.fail(n);
         self.clear();
         Err(io::Error::other(format!(
             "splunkstream: {n} events not delivered: {why}"
@@ -371,19 +350,24 @@ impl SplunkStreamSink {
         self.events = 0;
     }
 
+    fn dead(&self) -> bool {
+        self.servers.iter().all(|s| s.health.is_dead())
+    }
+
     fn summary(&self) -> String {
+        let snap = self.stats.snapshot();
         let mut s = format!(
             "splunkstream: sent {} events in {} requests",
-            self.sent, self.requests
+            snap.sent, snap.requests
         );
         if self.logins > 0 {
             s.push_str(&format!(", {} logins", self.logins));
         }
-        if self.retried > 0 {
-            s.push_str(&format!(", retried {}", self.retried));
+        if snap.retried > 0 {
+            s.push_str(&format!(", retried {}", snap.retried));
         }
-        if self.failed > 0 {
-            s.push_str(&format!(", failed {}", self.failed));
+        if snap.failed > 0 {
+            s.push_str(&format!(", failed {}", snap.failed));
         }
         s
     }
@@ -393,6 +377,13 @@ impl Sink for SplunkStreamSink {
     fn write(&mut self, batch: &Batch) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
+        }
+        if self.dead() {
+            self.stats.take(batch.len() as u64);
+            self.stats.fail(batch.len() as u64);
+            return Err(io::Error::other(
+                "splunkstream: no server left to send to (every server refused our credentials or TLS)",
+            ));
         }
         let mut result = Ok(());
         if self.meta.as_ref().is_some_and(|m| *m != batch.meta) {
@@ -408,11 +399,14 @@ impl Sink for SplunkStreamSink {
             {
                 result = Err(e);
             }
+            self.stats.take(1);
             self.body.extend_from_slice(ev);
             self.events += 1;
         }
-        if self.body.len() >= MAX_REQUEST {
-            self.send(None)?;
+        if self.body.len() >= MAX_REQUEST
+            && let Err(e) = self.send(None)
+        {
+            result = Err(e);
         }
         result
     }
@@ -424,33 +418,25 @@ impl Sink for SplunkStreamSink {
     fn finish(&mut self, deadline: Instant) -> io::Result<Option<String>> {
         let sent = self.send(Some(deadline));
         let summary = self.summary();
-        if self.failed > 0 {
+        let failed = self.stats.failed_events();
+        if failed > 0 {
             return Err(io::Error::other(format!(
-                "{summary} ({} events not delivered)",
-                self.failed
+                "{summary} ({failed} events not delivered)"
             )));
         }
         sent?;
         Ok(Some(summary))
     }
+
+    fn failed_events(&self) -> Option<u64> {
+        Some(self.stats.failed_events())
+    }
 }
 
-fn transport(f: http::Failure) -> Outcome {
-    match f.kind {
-        Transport::TlsVerification => Outcome::ServerFatal(format!(
-            "TLS certificate not trusted ({}). To trust Splunk's default certificate set \
-             splunkCaFile = $SPLUNK_HOME/etc/auth/cacert.pem (the certificate must also name \
-             this host), or turn verification off with splunkVerifyTls = false",
-            f.error
-        )),
-        Transport::TlsClientRefused => Outcome::ServerFatal(format!(
-            "the server refused our TLS client certificate ({}); set splunkClientCert",
-            f.error
-        )),
-        Transport::Connect | Transport::Timeout | Transport::Broken => {
-            Outcome::Retry(f.error, None)
-        }
-    }
+fn transport(f: &Failure) -> Outcome {
+    let decision = classify(Reply::Transport(f.kind), Credentials::Fixed);
+    let error = advice::transport(f, &KEYS);
+    Outcome::Decided(decision, error, None)
 }
 
 /// The `<sessionKey>` of a login answer, unescaped.
@@ -460,21 +446,6 @@ pub fn session_key(body: &[u8]) -> Option<String> {
     let end = start + text[start..].find("</sessionKey>")?;
     let key = quick_xml::escape::unescape(text[start..end].trim()).ok()?;
     (!key.is_empty()).then(|| key.into_owned())
-}
-
-/// `HTTP 503: busy` with the body shortened to one line.
-fn describe(status: u16, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.is_empty() {
-        line.push_str("(empty body)");
-    }
-    format!("HTTP {status}: {line}")
 }
 
 #[cfg(test)]
@@ -509,7 +480,7 @@ mod tests {
         };
         assert_eq!(
             sink.query(&meta),
-            "index=main&source=/var/log/a.log&host_regex=host%3D(%5Cw%2B)&host=web%2001"
+            "index=main&source=%2Fvar%2Flog%2Fa.log&host_regex=host%3D%28%5Cw%2B%29&host=web+01"
         );
     }
 
