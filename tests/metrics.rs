@@ -110,6 +110,19 @@ impl Drop for Guard {
     }
 }
 
+/// `eventgen generate . --metrics 127.0.0.1:0 -v` in `a`, once it serves: the child, its
+/// stderr lines, the lines seen so far and the metrics address.
+fn serving(a: &App) -> (Guard, mpsc::Receiver<String>, Vec<String>, String) {
+    let mut child = Guard(spawn(
+        a,
+        &["generate", ".", "--metrics", "127.0.0.1:0", "-v"],
+    ));
+    let lines = stderr_lines(child.0.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let addr = metrics_addr(&lines, &mut seen);
+    (child, lines, seen, addr)
+}
+
 #[test]
 fn scraped_counters_match_what_was_written_and_the_summary() {
     // One firing now, the next in an hour: after the first 7 events nothing changes until the
@@ -187,13 +200,7 @@ fn the_lag_gauge_rises_while_the_output_is_stalled() {
     // A thousand events a second into a pipe nobody reads: once the pipe and the queues are
     // full, generation falls behind its schedule.
     let a = app("metrics-lag", "count = 20000\ninterval = 1\nend = -1\n");
-    let mut child = Guard(spawn(
-        &a,
-        &["generate", ".", "--metrics", "127.0.0.1:0", "-v"],
-    ));
-    let lines = stderr_lines(child.0.stderr.take().unwrap());
-    let mut seen = Vec::new();
-    let addr = metrics_addr(&lines, &mut seen);
+    let (_child, lines, mut seen, addr) = serving(&a);
     let deadline = Instant::now() + STEP;
     let mut lags = Vec::new();
     loop {
@@ -224,6 +231,106 @@ fn the_lag_gauge_rises_while_the_output_is_stalled() {
         }
         seen.push(l);
     }
+}
+
+/// A client that sends one byte of a request now and then, for as long as it is let.
+fn trickler(addr: &str) -> std::thread::JoinHandle<()> {
+    let mut s = TcpStream::connect(addr).expect("connect to the metrics server");
+    std::thread::spawn(move || {
+        for b in b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+            .iter()
+            .cycle()
+            .take(40)
+        {
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+}
+
+#[test]
+fn a_trickling_client_holds_neither_other_scrapes_nor_the_end_of_the_run() {
+    // Two firings two seconds apart, then the run ends by itself.
+    let a = app("metrics-trickle", "count = 3\ninterval = 2\nend = 2\n");
+    let (mut child, _lines, seen, addr) = serving(&a);
+    let _slow = [trickler(&addr), trickler(&addr)];
+    std::thread::sleep(Duration::from_millis(100));
+    let asked = Instant::now();
+    let (status, body) = get(&addr, "/metrics");
+    let took = asked.elapsed();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("eventgen_output_sent_total"), "{body}");
+    assert!(
+        took < Duration::from_secs(1),
+        "a scrape waited {took:?} behind a slow client"
+    );
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let mut last = Instant::now();
+    for _ in 0..6 {
+        let mut l = String::new();
+        assert!(
+            out.read_line(&mut l).unwrap() > 0,
+            "the run wrote fewer than 6 events"
+        );
+        last = Instant::now();
+    }
+    let deadline = Instant::now() + STEP;
+    let code = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "the run did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let lag = last.elapsed();
+    assert_eq!(code.code(), Some(0), "{seen:?}");
+    assert!(
+        lag < Duration::from_secs(1),
+        "the run ended {lag:?} after its last events"
+    );
+}
+
+#[test]
+fn sigterm_is_not_held_by_a_trickling_client() {
+    let a = app(
+        "metrics-trickle-term",
+        "count = 1\ninterval = 3600\nend = -1\n",
+    );
+    let (mut child, _lines, _seen, addr) = serving(&a);
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let mut l = String::new();
+    out.read_line(&mut l).unwrap();
+    let _slow = trickler(&addr);
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    sigterm(&child.0);
+    let deadline = asked + STEP;
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "SIGTERM did not end the run");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(1), "SIGTERM took {took:?}");
+}
+
+#[test]
+fn the_page_shows_no_absolute_paths_or_urls() {
+    let a = App::new(
+        "metrics-names",
+        "[m.log]\noutputMode = file\nfileName = out/events.log\ncount = 1\ninterval = 3600\nend = -1\n",
+    );
+    a.sample("m.log", SAMPLE);
+    let (child, _lines, _seen, addr) = serving(&a);
+    let (_, body) = get(&addr, "/metrics");
+    assert!(
+        body.contains("eventgen_output_sent_total{output=\"file events.log\"}"),
+        "{body}"
+    );
+    let root = a.path().to_string_lossy().to_string();
+    assert!(!body.contains(&root), "{body}");
+    sigterm(&child.0);
 }
 
 #[test]

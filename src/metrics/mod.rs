@@ -74,7 +74,11 @@ impl Metrics {
     pub fn new(plan: &Plan, stats: Arc<Stats>, shard: Shard, virtual_clock: bool) -> Metrics {
         Metrics {
             samples: plan.samples.iter().map(|s| s.name.clone()).collect(),
-            outputs: plan.outputs.iter().map(|o| o.describe()).collect(),
+            outputs: plan
+                .outputs
+                .iter()
+                .map(|o| public_name(&o.describe()))
+                .collect(),
             stats,
             written: plan
                 .outputs
@@ -290,6 +294,32 @@ impl Metrics {
 }
 
 /// Seconds with millisecond precision.
+/// An output's name for a page anyone on the network may read: URLs shortened to `host:port`
+/// (no scheme, credentials or path) and paths to their file name.
+/// `file /var/log/x.log` → `file x.log`; `splunkstream https://a:8089,https://b:8089` → `splunkstream a:8089,b:8089`.
+pub fn public_name(describe: &str) -> String {
+    let item = |t: &str| -> String {
+        if let Some(rest) = t.split_once("://").map(|(_, r)| r) {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            return host.rsplit('@').next().unwrap_or_default().to_string();
+        }
+        let host = t.rsplit('@').next().unwrap_or_default();
+        if host.contains(['/', '\\']) {
+            return host
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+        host.to_string()
+    };
+    describe
+        .split(' ')
+        .map(|word| word.split(',').map(item).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn seconds(micros: Micros) -> String {
     format!("{:.3}", micros as f64 / MICROS_PER_SEC as f64)
 }
@@ -395,6 +425,30 @@ mod tests {
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn public_names_show_no_paths_urls_or_credentials() {
+        for (describe, want) in [
+            ("stdout", "stdout"),
+            ("file /var/log/eventgen/out.log", "file out.log"),
+            (
+                "spool /opt/splunk/var/spool/splunk/x.sample",
+                "spool x.sample",
+            ),
+            (
+                "splunkstream https://admin:pw@a.example:8089,http://[::1]:8089/x",
+                "splunkstream a.example:8089,[::1]:8089",
+            ),
+            (
+                "httpevent 127.0.0.1:8088,idx2:8088",
+                "httpevent 127.0.0.1:8088,idx2:8088",
+            ),
+            ("tcpout user:pw@h:514", "tcpout h:514"),
+            ("file C:\\out\\a.log", "file a.log"),
+        ] {
+            assert_eq!(public_name(describe), want, "{describe}");
         }
     }
 

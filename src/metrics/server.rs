@@ -1,20 +1,30 @@
-//! `--metrics ADDR`: a minimal HTTP/1.1 server on its own thread that answers `GET /metrics`
-//! (and `GET /`) with [`Metrics::prometheus`]. One connection at a time, each with short
-//! timeouts, closed after the answer: a scraper every few seconds is all it has to serve.
+//! `--metrics ADDR`: a minimal HTTP/1.1 server that answers `GET /metrics` (and `GET /`) with
+//! [`Metrics::prometheus`].
+//!
+//! The accept loop runs on its own thread and looks at the end of the run at least every
+//! [`POLL`]; each connection gets a thread of its own, so a slow client never holds another
+//! scrape. A connection has [`REQUEST_DEADLINE`] for its whole request and answer (a client
+//! that trickles bytes is dropped when it runs out), at most [`MAX_CONNECTIONS`] are served at
+//! once (more are closed at once), and connection threads are never joined: the end of a run
+//! or a SIGTERM waits for no client. `:PORT` binds loopback only; another interface must be
+//! named (`0.0.0.0:9108`).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::Metrics;
 use crate::signal::Done;
 
-/// How long a client may take to send its request or read the answer.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often the accept loop looks at the stop flag.
-const POLL: Duration = Duration::from_millis(50);
+/// How long a client has for its whole request and for reading the answer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
+/// Connections served at once; a scraper needs one.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How often the accept loop looks for connections (it wakes at once at the end of the run).
+const POLL: Duration = Duration::from_millis(20);
 /// Longest request head read.
 const MAX_REQUEST: usize = 8192;
 
@@ -24,10 +34,10 @@ pub struct MetricsServer {
 }
 
 impl MetricsServer {
-    /// Binds `addr` (`host:port`, `[::1]:port`, or `:port` for every address).
+    /// Binds `addr` (`host:port`, `[::1]:port`, or `:port` for loopback).
     pub fn bind(addr: &str) -> io::Result<MetricsServer> {
         let spec = if addr.starts_with(':') {
-            format!("0.0.0.0{addr}")
+            format!("127.0.0.1{addr}")
         } else {
             addr.to_string()
         };
@@ -41,16 +51,15 @@ impl MetricsServer {
         self.listener.local_addr()
     }
 
-    /// Serves until `done` is raised.
+    /// Serves until `done` is raised; the returned thread ends within [`POLL`] of that.
     pub fn spawn(self, metrics: Arc<Metrics>, done: Arc<Done>) -> io::Result<JoinHandle<()>> {
+        let open = Arc::new(AtomicUsize::new(0));
         std::thread::Builder::new()
             .name("metrics".into())
             .spawn(move || {
                 while !done.is_raised() {
                     match self.listener.accept() {
-                        Ok((stream, _)) => {
-                            let _ = answer(stream, &metrics);
-                        }
+                        Ok((stream, _)) => serve(stream, &metrics, &open),
                         Err(_) => {
                             done.wait(POLL);
                         }
@@ -60,20 +69,62 @@ impl MetricsServer {
     }
 }
 
-fn answer(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
+/// Answers `stream` on a thread of its own, or closes it when [`MAX_CONNECTIONS`] are open.
+fn serve(stream: TcpStream, metrics: &Arc<Metrics>, open: &Arc<AtomicUsize>) {
+    if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+        open.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let (metrics, guard) = (metrics.clone(), Slot(open.clone()));
+    let spawned = std::thread::Builder::new()
+        .name("metrics-conn".into())
+        .spawn(move || {
+            let _guard = guard;
+            let _ = answer(stream, &metrics, Instant::now() + REQUEST_DEADLINE);
+        });
+    // On failure the closure, and with it the slot, is dropped.
+    drop(spawned);
+}
+
+/// One open connection; frees its slot when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Time left until `deadline`, or a timeout error.
+fn left(deadline: Instant) -> io::Result<Duration> {
+    let d = deadline.saturating_duration_since(Instant::now());
+    if d.is_zero() {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "request deadline passed",
+        ));
+    }
+    Ok(d)
+}
+
+fn answer(mut stream: TcpStream, metrics: &Metrics, deadline: Instant) -> io::Result<()> {
     stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
     let mut head = Vec::with_capacity(512);
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.ends_with(b"\n\n") {
+        stream.set_read_timeout(Some(left(deadline)?))?;
         let n = stream.read(&mut buf)?;
         if n == 0 {
             break;
         }
         head.extend_from_slice(&buf[..n]);
         if head.len() > MAX_REQUEST {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "");
+            return respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "",
+                deadline,
+            );
         }
     }
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -82,19 +133,33 @@ fn answer(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
     match (method, path) {
-        ("GET", "/metrics" | "/") => respond(&mut stream, "200 OK", &metrics.prometheus()),
-        ("GET", _) => respond(&mut stream, "404 Not Found", "not found; try /metrics\n"),
-        _ => respond(&mut stream, "405 Method Not Allowed", "only GET\n"),
+        ("GET", "/metrics" | "/") => {
+            respond(&mut stream, "200 OK", &metrics.prometheus(), deadline)
+        }
+        ("GET", _) => respond(
+            &mut stream,
+            "404 Not Found",
+            "not found; try /metrics\n",
+            deadline,
+        ),
+        _ => respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "only GET\n",
+            deadline,
+        ),
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, body: &str) -> io::Result<()> {
+fn respond(stream: &mut TcpStream, status: &str, body: &str, deadline: Instant) -> io::Result<()> {
+    stream.set_write_timeout(Some(left(deadline)?))?;
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body.as_bytes())?;
+    let mut all = head.into_bytes();
+    all.extend_from_slice(body.as_bytes());
+    stream.write_all(&all)?;
     stream.flush()
 }

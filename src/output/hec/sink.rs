@@ -378,6 +378,9 @@ impl Sink for HecSink {
         }
         self.stop_senders();
         let snap = sh.stats.snapshot();
+        // What is still outstanding now was not delivered: settle it, so every figure
+        // (metrics, summary, `failed_events`) counts it as failed.
+        sh.stats.fail(snap.outstanding);
         let mut summary = format!("HEC: {snap}");
         if snap.outstanding > 0 {
             summary.push_str(&format!(", not delivered {}", snap.outstanding));
