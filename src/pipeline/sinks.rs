@@ -1,0 +1,140 @@
+//! Opening the plan's outputs, registering their credentials with the logger, and the thread
+//! that releases outputs blocked on an unreachable server when the run stops.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::{FINISH_GRACE, STOP_POLL};
+use crate::log;
+use crate::metrics::Metrics;
+use crate::output::Sink;
+use crate::output::file::FileSink;
+use crate::output::hec::{HecSink, HecStats, Shutdown};
+use crate::output::net::{DatagramSink, TcpSink};
+use crate::output::splunkstream::SplunkStreamSink;
+use crate::output::spool::SpoolSink;
+use crate::output::stdout::{DevnullSink, StdoutSink};
+use crate::plan::{OutputSpec, Plan};
+use crate::signal::Done;
+
+fn open_sink(
+    spec: &OutputSpec,
+    modinput_stream: bool,
+    shutdowns: &mut Vec<Shutdown>,
+    hec_stats: &mut Option<Arc<HecStats>>,
+) -> io::Result<Box<dyn Sink>> {
+    Ok(match spec {
+        OutputSpec::Hec { config, .. } => {
+            let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            *hec_stats = Some(sink.stats());
+            Box::new(sink)
+        }
+        OutputSpec::SplunkStream(config) => {
+            let sink = SplunkStreamSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
+        OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
+        OutputSpec::Udp(c) => Box::new(DatagramSink::udp(c)?),
+        OutputSpec::Tcp(c) => {
+            let sink = TcpSink::new(c);
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
+        OutputSpec::Stdout => Box::new(StdoutSink::stdout()?),
+        OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
+        OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput_events()?),
+        OutputSpec::Devnull => Box::new(DevnullSink::new()),
+        OutputSpec::File {
+            path,
+            max_bytes,
+            backups,
+        } => Box::new(FileSink::create(path, *max_bytes, *backups)?),
+        OutputSpec::Spool { dir, file } => Box::new(SpoolSink::create(dir, file)?),
+    })
+}
+
+/// Registers with the logger every credential of the plan's outputs (HEC tokens, splunkstream passwords), so no
+/// message can show one, whoever writes it.
+pub fn register_secrets(plan: &Plan) {
+    for out in &plan.outputs {
+        match out {
+            OutputSpec::Hec { config, .. } => {
+                for s in &config.servers {
+                    log::global().add_secret(&s.token);
+                }
+            }
+            OutputSpec::SplunkStream(config) => {
+                for s in config.auth.secrets() {
+                    log::global().add_secret(s);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The plan's outputs, opened, in plan order.
+pub(super) struct Opened {
+    pub(super) sinks: Vec<Box<dyn Sink>>,
+    /// Handles that release the outputs blocked on a server (see [`spawn_stop_watch`]).
+    pub(super) shutdowns: Vec<Shutdown>,
+}
+
+/// Opens every output of the plan, in plan order, and gives the HEC outputs' counters to
+/// `metrics`.
+pub(super) fn open_all(
+    plan: &Plan,
+    modinput_stream: bool,
+    metrics: &mut Metrics,
+) -> io::Result<Opened> {
+    let mut sinks = Vec::with_capacity(plan.outputs.len());
+    let mut shutdowns = Vec::new();
+    for (o, spec) in plan.outputs.iter().enumerate() {
+        let mut hec_stats = None;
+        sinks.push(
+            open_sink(spec, modinput_stream, &mut shutdowns, &mut hec_stats).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open output {}: {e}", spec.describe()),
+                )
+            })?,
+        );
+        if let Some(h) = hec_stats {
+            metrics.set_hec(o, h);
+        }
+    }
+    Ok(Opened { sinks, shutdowns })
+}
+
+/// A stop request (SIGTERM) also releases outputs blocked on an unreachable server, and so
+/// does the end of the finish grace after the scheduler ended: a bounded run whose output
+/// never takes its events ends (exit 1) instead of being held back forever.
+pub(super) fn spawn_stop_watch(
+    shutdowns: Vec<Shutdown>,
+    stop: &Arc<AtomicBool>,
+    done: &Arc<Done>,
+    scheduled: &Arc<OnceLock<Instant>>,
+) -> io::Result<JoinHandle<()>> {
+    let (stop, done, scheduled) = (stop.clone(), done.clone(), scheduled.clone());
+    std::thread::Builder::new()
+        .name("stop-watch".into())
+        .spawn(move || {
+            loop {
+                let overdue = scheduled.get().is_some_and(|t| t.elapsed() >= FINISH_GRACE);
+                if stop.load(Ordering::Relaxed) || overdue {
+                    for s in &shutdowns {
+                        s.trigger();
+                    }
+                    break;
+                }
+                if done.wait(STOP_POLL) {
+                    break;
+                }
+            }
+        })
+}
