@@ -76,6 +76,7 @@ USAGE:
     eventgen check [CONF] [--chart] [--strict]
                                          check a configuration without generating
                                          (--strict: warnings count as errors, exit 2)
+    eventgen init LOGFILE... [--app DIR] write an app that generates events like LOGFILE
     eventgen spec                        print README/eventgen.conf.spec
     eventgen --scheme | --validate-arguments   (called by splunkd as a modular input)
     eventgen COMMAND --help              help on one command
@@ -565,6 +566,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 }
             }
         }
+        "init" => crate::init::args::command(args[1..].to_vec()),
         "spec" => {
             let _ = std::io::stdout()
                 .lock()

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cli;
 pub mod conf;
 pub mod generate;
+pub mod init;
 pub mod log;
 pub mod metrics;
 pub mod modinput;

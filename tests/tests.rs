@@ -27,6 +27,7 @@ mod generate;
 mod generators;
 mod golden;
 mod hec_e2e;
+mod init;
 mod layering;
 mod metrics;
 mod outputs;
