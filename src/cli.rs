@@ -437,7 +437,7 @@ fn cmd_check(mut g: GenerateArgs) -> u8 {
     };
     let mut out = std::io::stdout().lock();
     for line in plan_lines(&plan) {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", log::global().scrub(&line));
     }
     if g.chart {
         let start = match g.now.as_deref().map(parse_now) {

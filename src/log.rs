@@ -143,6 +143,12 @@ impl Logger {
         }
     }
 
+    /// `text` with every registered secret replaced, for what is printed outside the log
+    /// (`check`'s plan lines).
+    pub fn scrub(&self, text: &str) -> String {
+        redact(text, &self.lock().secrets)
+    }
+
     /// Whether messages at `level` are written; lets callers skip building expensive ones.
     pub fn enabled(&self, level: Level) -> bool {
         level >= Level::from_u8(self.min.load(Ordering::Relaxed))

@@ -30,6 +30,7 @@ mod hec_e2e;
 mod init;
 mod layering;
 mod metrics;
+mod net_config;
 mod outputs;
 mod progress;
 mod properties;

@@ -18,6 +18,7 @@ mod paths;
 mod policy;
 pub mod replay;
 pub mod sample;
+pub mod secrets;
 mod timing;
 pub mod tokens;
 
@@ -191,6 +192,15 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
             }
             match conf::read_conf(f) {
                 Ok((stanzas, probs)) => {
+                    // Before anything can print a value: every credential of every stanza,
+                    // whether or not its output will be built.
+                    let mut found = Vec::new();
+                    for st in &stanzas {
+                        secrets::in_stanza(st, &mut found);
+                    }
+                    for s in &found {
+                        crate::log::global().add_secret(s);
+                    }
                     problems.extend(probs);
                     let (g, rest): (Vec<Stanza>, Vec<Stanza>) = stanzas
                         .into_iter()

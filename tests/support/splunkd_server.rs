@@ -23,6 +23,8 @@ pub struct Script {
     pub busy_first: usize,
     /// Every session key expires (one 401) after this many accepted data requests.
     pub expire_after: Option<usize>,
+    /// Data requests answered 400 (refused for their content) after the busy ones.
+    pub refuse_first: usize,
 }
 
 /// One accepted data request.
@@ -246,6 +248,12 @@ fn answer(
             let auth = headers.get("authorization").cloned().unwrap_or_default();
             let (status, reply) = if n < script.busy_first {
                 (503, "<msg>busy</msg>".to_string())
+            } else if n < script.busy_first + script.refuse_first {
+                (
+                    400,
+                    "<response><messages><msg type=\"ERROR\">bad request</msg></messages></response>"
+                        .to_string(),
+                )
             } else if !st
                 .keys
                 .lock()

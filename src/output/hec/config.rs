@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::conf::{Setting, Settings};
 use crate::output::http::Proxy;
+use crate::output::netcore::address;
 use crate::output::tls::{ClientIdentity, TlsSettings, parse_certs};
 use crate::problem::Problem;
 
@@ -482,10 +483,22 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
                 None
             }
         };
-        let address = text_of("address").filter(|a| !a.is_empty());
-        if address.is_none() {
-            errors.push(format!("server {n}: \"address\" is missing or empty"));
-        }
+        let address = match text_of("address") {
+            None => {
+                errors.push(format!("server {n}: \"address\" is missing"));
+                None
+            }
+            Some(a) => match address::host(
+                &a,
+                "give the scheme in \"protocol\" and the port in \"port\"",
+            ) {
+                Ok(host) => Some(host),
+                Err(e) => {
+                    errors.push(format!("server {n}: \"address\": {e}"));
+                    None
+                }
+            },
+        };
         let port = match text_of("port") {
             Some(p) => match p.parse::<u16>() {
                 Ok(p) if p > 0 => Some(p),
@@ -511,10 +524,6 @@ pub fn parse_servers(text: &str) -> Result<Vec<ServerConfig>, Vec<String>> {
             errors.push(format!("server {n}: \"key\" contains control characters"));
         }
         if let (Some(tls), Some(address), Some(port), Some(token)) = (tls, address, port, token) {
-            let address = address
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string();
             servers.push(ServerConfig {
                 tls,
                 address,

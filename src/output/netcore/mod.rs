@@ -7,6 +7,8 @@
 //!   `docs/compatibility.md`. [`describe`] puts a reply on one line for messages.
 //! - [`health`]: one [`Health`] per server: failures in a row, cool-down with [`backoff`], the
 //!   throttled "retrying in …" warning, death for the run; [`next_ready`] rotates over servers.
+//! - [`address`]: server addresses checked at plan time (a host, never a URL, path, port or
+//!   credentials), so a bad one is a located `check` error.
 //! - [`advice`]: transport failures in words, naming the output's keys ([`advice::Keys`]).
 //! - [`stats`]: [`NetStats`], the delivery accounting (`outstanding` until settled once as
 //!   `sent` or `failed`), read by the reducer (`Sink::failed_events`), the progress line and
@@ -37,6 +39,7 @@
 //! 5. Give the pipeline a [`Shutdown`] handle; a blocked `write` checks it at least every
 //!    100 ms, and `finish(deadline)` bounds every request by the deadline.
 
+pub mod address;
 pub mod advice;
 pub mod health;
 pub mod log;

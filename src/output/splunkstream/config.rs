@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::conf::{Setting, Settings};
 use crate::output::hec::config::{TlsKeys, proxy_setting, tls_settings};
 use crate::output::http::{Proxy, base_url};
+use crate::output::netcore::address;
 use crate::output::tls::TlsSettings;
 use crate::problem::Problem;
 
@@ -305,22 +306,14 @@ pub fn parse_hosts(text: &str) -> Result<Vec<String>, String> {
     } else {
         vec![t.to_string()]
     };
-    let mut out = Vec::new();
-    for h in list {
-        let bare = h.trim_start_matches('[').trim_end_matches(']').to_string();
-        if bare.is_empty() || bare.contains(['/', ' ', '?', '#', '@']) {
-            return Err(format!(
-                "{h:?} is not a host name or address (give the port in splunkPort and the scheme in splunkMethod)"
-            ));
-        }
-        if bare.contains(':') && bare.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!(
-                "{h:?} is not a host name or address (give the port in splunkPort)"
-            ));
-        }
-        out.push(bare);
-    }
-    Ok(out)
+    list.iter()
+        .map(|h| {
+            address::host(
+                h,
+                "give the port in splunkPort and the scheme in splunkMethod",
+            )
+        })
+        .collect()
 }
 
 fn is_ipv6_literal(t: &str) -> bool {
