@@ -6,12 +6,14 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use chrono::{DateTime, FixedOffset};
+
 use super::count::firing_count;
 use super::dispatch::Dispatch;
 use super::jobs::emit;
 use super::replay::{Ahead, fire_replay};
 use crate::generate::probe::SizeProbe;
-use crate::plan::{End, Generator, Plan};
+use crate::plan::{End, Generator, Plan, SamplePlan};
 use crate::rng::Rng;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
@@ -37,6 +39,109 @@ pub(super) struct SampleState {
     pub(super) cycle_len: u64,
 }
 
+impl SampleState {
+    /// The state of sample `s` before its first firing, in a run that starts at `t0`: a replay
+    /// sample resumes at event `resume` (from the state folder), counters start at `counters`.
+    pub(super) fn new(s: &SamplePlan, t0: Micros, resume: usize, counters: Vec<i64>) -> Self {
+        let first = t0 + s.delay;
+        let backfill_from = s
+            .backfill
+            .as_ref()
+            .map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros())
+            .filter(|&b| b < first);
+        let resume = s
+            .replay
+            .as_ref()
+            .map_or(0, |rp| if resume < rp.offsets.len() { resume } else { 0 });
+        let skip = s
+            .replay
+            .as_ref()
+            .map_or(0, |rp| rp.offsets.get(resume).copied().unwrap_or(0));
+        SampleState {
+            next: first,
+            executions: 0,
+            scheduled: 0,
+            backfill_from,
+            jobs: 0,
+            done: matches!(s.end, End::Intervals(0))
+                || s.replay.as_ref().is_some_and(|rp| rp.offsets.is_empty()),
+            pdv_target_bytes: 0.0,
+            pass_start: first - skip,
+            replay_next: resume,
+            counters,
+            prefix: s.counter_prefix(),
+            cycle_len: match &s.generator {
+                Generator::Counter(c) => crate::generate::counter::cycle_len(c, s.count),
+                _ => 1,
+            },
+        }
+    }
+}
+
+/// Time between two firings of a sample (`interval`; one second when it is 0).
+pub(super) fn step(s: &SamplePlan) -> Micros {
+    if s.interval > 0 {
+        s.interval
+    } else {
+        MICROS_PER_SEC
+    }
+}
+
+/// The time `end` names, for a run that started at `t0`; `None` if `end` is not a time.
+fn end_time(s: &SamplePlan, t0: Micros) -> Option<Micros> {
+    match &s.end {
+        End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
+        _ => None,
+    }
+}
+
+/// The event window of a live firing at `wall`: `earliest` to `latest`, in time order.
+fn window(s: &SamplePlan, wall: DateTime<FixedOffset>) -> (Micros, Micros) {
+    let lo = s.earliest.resolve(wall).timestamp_micros();
+    let hi = s.latest.resolve(wall).timestamp_micros();
+    if lo > hi {
+        // Reported at plan time when both are fixed; relative windows can still cross.
+        (hi, lo)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// What every firing needs besides its sample's state: the plan, the scheduler's random
+/// numbers, the size probe (perDayVolume) and the way out to the workers.
+struct Firing<'a, 'q> {
+    plan: &'a Plan,
+    seed: u64,
+    rng: Rng,
+    probe: &'a mut SizeProbe,
+    jobs: &'a mut Dispatch<'q>,
+}
+
+impl Firing<'_, '_> {
+    /// One firing of sample `i` at `t` over the event window `window`: its count, cut into
+    /// jobs and queued. `false` when the run stops.
+    fn fire(
+        &mut self,
+        i: usize,
+        st: &mut SampleState,
+        (t, wall): (Micros, &DateTime<FixedOffset>),
+        window: (Micros, Micros),
+    ) -> bool {
+        let s = &self.plan.samples[i];
+        let count = firing_count(s, (t, wall), &mut self.rng, self.probe, i, st, step(s));
+        emit(
+            self.plan,
+            i,
+            st,
+            window,
+            count,
+            self.seed,
+            &mut self.rng,
+            self.jobs,
+        )
+    }
+}
+
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
 /// Returns each sample's counter values and replay position at the end, for the state folder.
 #[allow(clippy::too_many_arguments)]
@@ -52,44 +157,13 @@ pub(super) fn schedule(
     probe: &mut SizeProbe,
 ) -> (Vec<Vec<i64>>, Vec<usize>) {
     let t0 = clock.now();
-    let mut sched_rng = Rng::derive(seed, u64::MAX);
     let mut states: Vec<SampleState> = plan
         .samples
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let first = t0 + s.delay;
-            let backfill_from = s
-                .backfill
-                .as_ref()
-                .map(|b| b.resolve(s.tz.datetime(first)).timestamp_micros())
-                .filter(|&b| b < first);
-            let resume = s.replay.as_ref().map_or(0, |rp| {
-                let pos = resume_positions.get(i).copied().unwrap_or(0);
-                if pos < rp.offsets.len() { pos } else { 0 }
-            });
-            let skip = s
-                .replay
-                .as_ref()
-                .map_or(0, |rp| rp.offsets.get(resume).copied().unwrap_or(0));
-            SampleState {
-                next: first,
-                executions: 0,
-                scheduled: 0,
-                backfill_from,
-                jobs: 0,
-                done: matches!(s.end, End::Intervals(0))
-                    || s.replay.as_ref().is_some_and(|rp| rp.offsets.is_empty()),
-                pdv_target_bytes: 0.0,
-                pass_start: first - skip,
-                replay_next: resume,
-                counters: starts[i].clone(),
-                prefix: s.counter_prefix(),
-                cycle_len: match &s.generator {
-                    Generator::Counter(c) => crate::generate::counter::cycle_len(c, s.count),
-                    _ => 1,
-                },
-            }
+            let resume = resume_positions.get(i).copied().unwrap_or(0);
+            SampleState::new(s, t0, resume, starts[i].clone())
         })
         .collect();
     stats.set_span(
@@ -106,16 +180,22 @@ pub(super) fn schedule(
         .filter(|(_, st)| !st.done)
         .map(|(i, st)| Reverse((st.next, i)))
         .collect();
+    let mut firing = Firing {
+        plan,
+        seed,
+        rng: Rng::derive(seed, u64::MAX),
+        probe,
+        jobs,
+    };
     while let Some(Reverse((deadline, i))) = heap.pop() {
         let s = &plan.samples[i];
-        jobs.metrics
+        firing
+            .jobs
+            .metrics
             .set_due(deadline, s.interval.max(MICROS_PER_SEC), i);
-        if let End::Until(t) = &s.end {
-            let limit = t.resolve(s.tz.datetime(t0)).timestamp_micros();
-            if deadline >= limit {
-                states[i].done = true;
-                continue;
-            }
+        if end_time(s, t0).is_some_and(|limit| deadline >= limit) {
+            states[i].done = true;
+            continue;
         }
         if !clock.wait_until(deadline, stop) {
             break;
@@ -127,10 +207,7 @@ pub(super) fn schedule(
             // of the output and spares a job per event.
             let ahead = clock.is_virtual().then(|| Ahead {
                 next_other: heap.peek().map(|Reverse(x)| *x),
-                until: match &s.end {
-                    End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
-                    _ => None,
-                },
+                until: end_time(s, t0),
             });
             match fire_replay(
                 s,
@@ -141,7 +218,7 @@ pub(super) fn schedule(
                 clock.now(),
                 ahead,
                 seed,
-                jobs,
+                firing.jobs,
             ) {
                 Err(()) => break,
                 Ok(None) => states[i].done = true,
@@ -149,74 +226,24 @@ pub(super) fn schedule(
             }
             continue;
         }
-        let now = deadline;
-        let step = if s.interval > 0 {
-            s.interval
-        } else {
-            MICROS_PER_SEC
-        };
+        let step = step(s);
         // Backfill: the past, slice by slice, in time order.
         if let Some(from) = states[i].backfill_from.take() {
             let mut t = from;
-            while t < now {
-                if jobs.stopped() {
+            while t < deadline {
+                if firing.jobs.stopped() {
                     return positions(&states);
                 }
-                let hi = (t + step).min(now);
-                let wall = s.tz.datetime(t);
-                let count = firing_count(
-                    s,
-                    (t, &wall),
-                    &mut sched_rng,
-                    probe,
-                    i,
-                    &mut states[i],
-                    step,
-                );
-                if !emit(
-                    plan,
-                    i,
-                    &mut states[i],
-                    (t, hi - 1),
-                    count,
-                    seed,
-                    &mut sched_rng,
-                    jobs,
-                ) {
+                let hi = (t + step).min(deadline);
+                if !firing.fire(i, &mut states[i], (t, &s.tz.datetime(t)), (t, hi - 1)) {
                     return positions(&states);
                 }
                 stats.set_position(hi);
                 t = hi;
             }
         }
-        let wall = s.tz.datetime(now);
-        let lo = s.earliest.resolve(wall).timestamp_micros();
-        let hi = s.latest.resolve(wall).timestamp_micros();
-        let (lo, hi) = if lo > hi {
-            // Reported at plan time when both are fixed; relative windows can still cross.
-            (hi, lo)
-        } else {
-            (lo, hi)
-        };
-        let count = firing_count(
-            s,
-            (now, &wall),
-            &mut sched_rng,
-            probe,
-            i,
-            &mut states[i],
-            step,
-        );
-        if !emit(
-            plan,
-            i,
-            &mut states[i],
-            (lo, hi),
-            count,
-            seed,
-            &mut sched_rng,
-            jobs,
-        ) {
+        let wall = s.tz.datetime(deadline);
+        if !firing.fire(i, &mut states[i], (deadline, &wall), window(s, wall)) {
             break;
         }
         stats.set_position(deadline);
@@ -234,6 +261,7 @@ pub(super) fn schedule(
     positions(&states)
 }
 
+/// Each sample's counter values and replay position (next event), for the state folder.
 fn positions(states: &[SampleState]) -> (Vec<Vec<i64>>, Vec<usize>) {
     (
         states.iter().map(|s| s.counters.clone()).collect(),
@@ -248,20 +276,13 @@ fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
         .samples
         .iter()
         .zip(states)
-        .map(|(s, st)| {
-            let step = if s.interval > 0 {
-                s.interval
-            } else {
-                MICROS_PER_SEC
-            };
-            match &s.end {
-                _ if st.done => Some(st.next),
-                End::Until(t) => Some(t.resolve(s.tz.datetime(t0)).timestamp_micros()),
-                End::Intervals(n) if s.replay.is_none() => {
-                    Some(st.next + (*n as i64 - 1).max(0) * step)
-                }
-                _ => None,
+        .map(|(s, st)| match &s.end {
+            _ if st.done => Some(st.next),
+            End::Until(_) => end_time(s, t0),
+            End::Intervals(n) if s.replay.is_none() => {
+                Some(st.next + (*n as i64 - 1).max(0) * step(s))
             }
+            _ => None,
         })
         .collect();
     match ends {
