@@ -93,19 +93,7 @@ mod tests {
     use super::*;
 
     fn plan(conf: &str, sample: &str) -> Arc<Plan> {
-        let dir = std::env::temp_dir().join(format!("eventgen-probe-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(dir.join("samples"));
-        std::fs::write(dir.join("samples").join("p.log"), sample).unwrap();
-        let path = dir.join("eventgen.conf");
-        std::fs::write(&path, conf).unwrap();
-        let src = crate::plan::ConfSource {
-            files: vec![path],
-            default_sample_dir: dir.join("samples"),
-            app: None,
-        };
-        let (plan, problems) = crate::plan::build(&[src], &crate::plan::Overrides::default());
-        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-        Arc::new(plan)
+        Arc::new(crate::plan::for_test(conf, &[("p.log", sample)]))
     }
 
     #[test]

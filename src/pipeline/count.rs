@@ -81,3 +81,145 @@ pub(crate) fn template_average(s: &SamplePlan) -> f64 {
     let total: usize = s.events.iter().map(|e| e.template.text.len()).sum();
     (total as f64 / s.events.len() as f64).max(1.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::testing::{T0, plan, state};
+    use super::*;
+    use crate::plan::Plan;
+    use crate::timing::MICROS_PER_SEC;
+
+    /// The count of the first firing of sample 0, drawing from `rng`.
+    fn first_count(p: &Arc<Plan>, rng: &mut Rng) -> u64 {
+        let s = &p.samples[0];
+        let mut probe = SizeProbe::new(p.clone(), &[vec![]], 1);
+        let mut st = state(p, 0);
+        firing_count(
+            s,
+            (T0, &s.tz.datetime(T0)),
+            rng,
+            &mut probe,
+            0,
+            &mut st,
+            s.interval,
+        )
+    }
+
+    const LINES: &str = "one\ntwo\nthree\n";
+
+    #[test]
+    fn count_zero_is_the_whole_sample_and_windbag_zero_is_sixty() {
+        let p = plan("[s.log]\ncount = 0\n", &[("s.log", LINES)]);
+        assert_eq!(base_count(&p.samples[0]), 3);
+        assert_eq!(fixed_count(&p.samples[0]), None);
+        assert_eq!(first_count(&p, &mut Rng::seed(1)), 3);
+        let p = plan("[s.log]\ncount = 7\n", &[("s.log", LINES)]);
+        assert_eq!(base_count(&p.samples[0]), 7);
+        assert_eq!(first_count(&p, &mut Rng::seed(1)), 7);
+        let p = plan("[w]\ngenerator = windbag\ncount = 0\n", &[]);
+        assert_eq!(fixed_count(&p.samples[0]), Some(60));
+        let p = plan("[w]\ngenerator = windbag\ncount = 5\n", &[]);
+        assert_eq!(fixed_count(&p.samples[0]), Some(5));
+    }
+
+    #[test]
+    fn counter_cycles_are_at_least_one_and_ignore_the_rates() {
+        let p = plan(
+            "[c]\ngenerator = counter\ncount = 0\nrandomizeCount = 0.5\n",
+            &[],
+        );
+        assert_eq!(fixed_count(&p.samples[0]), Some(1));
+        assert_eq!(first_count(&p, &mut Rng::seed(1)), 1);
+    }
+
+    #[test]
+    fn randomize_count_stays_within_half_the_factor_and_follows_the_seed() {
+        let p = plan(
+            "[s.log]\ncount = 1000\nrandomizeCount = 0.2\n",
+            &[("s.log", LINES)],
+        );
+        let mut rng = Rng::seed(42);
+        let counts: Vec<u64> = (0..200).map(|_| first_count(&p, &mut rng)).collect();
+        assert!(
+            counts.iter().all(|c| (900..=1100).contains(c)),
+            "{counts:?}"
+        );
+        assert!(counts.iter().any(|&c| c != counts[0]), "never varied");
+        let mut again = Rng::seed(42);
+        let repeat: Vec<u64> = (0..200).map(|_| first_count(&p, &mut again)).collect();
+        assert_eq!(counts, repeat);
+    }
+
+    #[test]
+    fn calendar_rates_scale_the_count() {
+        // T0 is Monday 00:00 UTC: hour 0, Splunk weekday 1 (0 is Sunday).
+        let p = plan(
+            "[s.log]\ncount = 100\ntimezone = +0000\n\
+             hourOfDayRate = {\"0\": 0.5, \"1\": 2}\ndayOfWeekRate = {\"0\": 1, \"1\": 0.3}\n",
+            &[("s.log", LINES)],
+        );
+        assert_eq!(first_count(&p, &mut Rng::seed(1)), 15);
+        let p = plan(
+            "[s.log]\ncount = 100\ntimezone = +0000\nhourOfDayRate = {\"0\": 0}\n",
+            &[("s.log", LINES)],
+        );
+        assert_eq!(first_count(&p, &mut Rng::seed(1)), 0);
+    }
+
+    #[test]
+    fn per_day_volume_turns_bytes_into_events_and_carries_the_remainder() {
+        // Ten bytes an event; 1 GiB a day is 745 654.07 bytes a minute.
+        let p = plan(
+            "[s.log]\nperDayVolume = 1\ninterval = 60\n",
+            &[("s.log", "123456789\n")],
+        );
+        let s = &p.samples[0];
+        let mut probe = SizeProbe::new(p.clone(), &[vec![]], 1);
+        let mut st = state(&p, 0);
+        let mut rng = Rng::seed(1);
+        let step = 60 * MICROS_PER_SEC;
+        let wall = s.tz.datetime(T0);
+        let first = firing_count(s, (T0, &wall), &mut rng, &mut probe, 0, &mut st, step);
+        assert_eq!(first, 74_565);
+        // The scheduler counts what it queued; the next firing gets the rest of its share.
+        st.scheduled += first;
+        let second = firing_count(
+            s,
+            (T0 + step, &wall),
+            &mut rng,
+            &mut probe,
+            0,
+            &mut st,
+            step,
+        );
+        assert_eq!(first + second, 149_131);
+    }
+
+    #[test]
+    fn per_day_volume_at_a_zero_rate_sends_nothing_and_owes_nothing() {
+        let p = plan(
+            "[s.log]\nperDayVolume = 1\ninterval = 60\ntimezone = +0000\n\
+             hourOfDayRate = {\"0\": 0, \"1\": 1}\n",
+            &[("s.log", "123456789\n")],
+        );
+        let s = &p.samples[0];
+        let mut probe = SizeProbe::new(p.clone(), &[vec![]], 1);
+        let mut st = state(&p, 0);
+        let step = 60 * MICROS_PER_SEC;
+        let wall = s.tz.datetime(T0);
+        let mut rng = Rng::seed(1);
+        assert_eq!(
+            firing_count(s, (T0, &wall), &mut rng, &mut probe, 0, &mut st, step),
+            0
+        );
+        assert_eq!(st.pdv_target_bytes, 0.0);
+    }
+
+    #[test]
+    fn template_average_is_the_mean_line_length() {
+        let p = plan("[s.log]\n", &[("s.log", "ab\nabcdef\n")]);
+        assert_eq!(template_average(&p.samples[0]), 5.0);
+    }
+}

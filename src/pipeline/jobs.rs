@@ -130,3 +130,179 @@ pub(super) fn emit(
     st.scheduled += count;
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Queue, T0, plan, state};
+    use super::*;
+    use crate::shard::Shard;
+    use crate::timing::MICROS_PER_SEC;
+
+    const LINES: &str = "one\ntwo\nthree\n";
+
+    #[test]
+    fn the_cut_depends_on_the_generator_and_the_count_only() {
+        let p = plan("[s.log]\n", &[("s.log", LINES)]);
+        let sp = split(&p.samples[0], &state(&p, 0), 10_000);
+        assert_eq!(
+            (sp.units, sp.per_job, sp.slice_window),
+            (10_000, JOB_EVENTS, true)
+        );
+        let p = plan("[w]\ngenerator = windbag\n", &[]);
+        let sp = split(&p.samples[0], &state(&p, 0), 100_000);
+        assert_eq!(
+            (sp.units, sp.per_job, sp.slice_window),
+            (100_000, PLAIN_JOB_EVENTS, false)
+        );
+        // A counter firing is `count` cycles of every value from start to end.
+        let p = plan(
+            "[c]\ngenerator = counter\ncount = 3\nstart_count = 1\nend_count = 4\n",
+            &[],
+        );
+        let st = state(&p, 0);
+        assert!(st.cycle_len > 1, "{}", st.cycle_len);
+        let sp = split(&p.samples[0], &st, 3);
+        assert_eq!((sp.units, sp.slice_window), (3 * st.cycle_len, false));
+        assert_eq!(sp.per_job, PLAIN_JOB_EVENTS);
+    }
+
+    #[test]
+    fn a_firing_becomes_even_jobs_over_consecutive_slices_of_its_window() {
+        let p = plan("[s.log]\n", &[("s.log", LINES)]);
+        let q = Queue::new(&p, Shard::WHOLE);
+        let mut st = state(&p, 0);
+        let hi = T0 + 3 * MICROS_PER_SEC - 1;
+        let (queued, jobs) = q.with(Shard::WHOLE, |d| {
+            emit(&p, 0, &mut st, (T0, hi), 10_000, 7, &mut Rng::seed(1), d)
+        });
+        assert!(queued);
+        let counts: Vec<u64> = jobs.iter().map(|j| j.count).collect();
+        assert_eq!(counts, [3334, 3333, 3333]);
+        let positions: Vec<u64> = jobs.iter().map(|j| j.position).collect();
+        assert_eq!(positions, [0, 3334, 6667]);
+        let seqs: Vec<u64> = jobs.iter().map(|j| j.seq).collect();
+        assert_eq!(seqs, [0, 1, 2]);
+        assert_eq!(jobs[0].earliest, T0);
+        assert_eq!(jobs[2].latest, hi);
+        for pair in jobs.windows(2) {
+            assert_eq!(pair[1].earliest, pair[0].latest + 1);
+        }
+        assert_ne!(jobs[0].rng_seed, jobs[1].rng_seed);
+        assert_eq!((st.jobs, st.scheduled), (3, 10_000));
+        // The next firing's jobs continue the sample's job count.
+        let (_, more) = q.with(Shard::WHOLE, |d| {
+            emit(&p, 0, &mut st, (T0, hi), 1, 7, &mut Rng::seed(1), d)
+        });
+        assert_eq!(more.len(), 1);
+        assert_eq!(st.jobs, 4);
+    }
+
+    #[test]
+    fn windbag_jobs_share_the_whole_window() {
+        let p = plan("[w]\ngenerator = windbag\n", &[]);
+        let q = Queue::new(&p, Shard::WHOLE);
+        let mut st = state(&p, 0);
+        let (_, jobs) = q.with(Shard::WHOLE, |d| {
+            emit(
+                &p,
+                0,
+                &mut st,
+                (T0, T0 + 9),
+                70_000,
+                7,
+                &mut Rng::seed(1),
+                d,
+            )
+        });
+        let counts: Vec<u64> = jobs.iter().map(|j| j.count).collect();
+        assert_eq!(counts, [23_334, 23_333, 23_333]);
+        assert!(jobs.iter().all(|j| (j.earliest, j.latest) == (T0, T0 + 9)));
+    }
+
+    #[test]
+    fn a_shard_queues_only_its_jobs_numbered_from_zero() {
+        let p = plan("[s.log]\n", &[("s.log", LINES)]);
+        let whole = Queue::new(&p, Shard::WHOLE);
+        let (_, all) = whole.with(Shard::WHOLE, |d| {
+            emit(
+                &p,
+                0,
+                &mut state(&p, 0),
+                (T0, T0 + 999),
+                10_000,
+                7,
+                &mut Rng::seed(1),
+                d,
+            )
+        });
+        let shard = Shard { index: 1, count: 2 };
+        let half = Queue::new(&p, shard);
+        let mut st = state(&p, 0);
+        let (queued, mine) = half.with(shard, |d| {
+            emit(
+                &p,
+                0,
+                &mut st,
+                (T0, T0 + 999),
+                10_000,
+                7,
+                &mut Rng::seed(1),
+                d,
+            )
+        });
+        assert!(queued);
+        assert_eq!(mine.len(), 1);
+        let (j, same) = (&mine[0], &all[1]);
+        assert_eq!(j.seq, 0);
+        assert_eq!(
+            (j.count, j.position, j.earliest, j.latest, j.rng_seed),
+            (
+                same.count,
+                same.position,
+                same.earliest,
+                same.latest,
+                same.rng_seed
+            )
+        );
+        // Every shard counts every job of the sample, so the next job numbers agree.
+        assert_eq!(st.jobs, 3);
+    }
+
+    #[test]
+    fn a_stopped_run_queues_nothing() {
+        let p = plan("[s.log]\n", &[("s.log", LINES)]);
+        let q = Queue::new(&p, Shard::WHOLE);
+        q.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (queued, jobs) = q.with(Shard::WHOLE, |d| {
+            emit(
+                &p,
+                0,
+                &mut state(&p, 0),
+                (T0, T0),
+                10,
+                7,
+                &mut Rng::seed(1),
+                d,
+            )
+        });
+        assert!(!queued);
+        assert!(jobs.is_empty());
+    }
+
+    #[test]
+    fn counter_bases_are_the_values_at_the_start_of_the_firing() {
+        // Only the first of two lines uses the counter: one value every two events.
+        let p = plan(
+            "[s.log]\ntoken.0.token = @@id\ntoken.0.replacementType = integerid\n\
+             token.0.replacement = 100\n",
+            &[("s.log", "a=@@id\nb\n")],
+        );
+        let mut st = state(&p, 0);
+        let start = st.counters[0];
+        assert_eq!(advance_counters(&mut st, 0, 5), [start]);
+        assert_eq!(st.counters, [start + 3]);
+        // A later job of the same firing sees the same base, and moves the counter on.
+        assert_eq!(advance_counters(&mut st, 5, 4), [start]);
+        assert_eq!(st.counters, [start + 5]);
+    }
+}

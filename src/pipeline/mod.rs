@@ -16,6 +16,8 @@ mod replay;
 mod schedule;
 mod sinks;
 mod state;
+#[cfg(test)]
+mod testing;
 mod workers;
 
 use std::io;

@@ -247,3 +247,217 @@ fn finish_deadline(stop: &AtomicBool, scheduled: &OnceLock<Instant>) -> Instant 
     }
     scheduled.get().copied().unwrap_or_else(Instant::now) + FINISH_GRACE
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crossbeam_channel::bounded;
+
+    use super::*;
+    use crate::output::BatchMeta;
+    use crate::plan::{OutputSpec, Plan};
+    use crate::shard::Shard;
+    use crate::stats::Stats;
+
+    /// A sink that keeps the events it was given, or refuses them all with `fail`.
+    struct Recorder {
+        events: Arc<Mutex<Vec<String>>>,
+        fail: Option<io::ErrorKind>,
+        /// What `failed_events` reports (a sink that settles events itself).
+        settled_failures: Option<u64>,
+    }
+
+    impl Sink for Recorder {
+        fn write(&mut self, batch: &Batch) -> io::Result<()> {
+            if let Some(kind) = self.fail {
+                return Err(io::Error::new(kind, "refused"));
+            }
+            let mut start = 0;
+            for &end in &batch.ends {
+                let text = &batch.bytes[start..end as usize];
+                self.events
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(text).into());
+                start = end as usize;
+            }
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _deadline: Instant) -> io::Result<Option<String>> {
+            Ok(None)
+        }
+        fn failed_events(&self) -> Option<u64> {
+            self.settled_failures
+        }
+    }
+
+    fn recorder(fail: Option<io::ErrorKind>) -> (Box<dyn Sink>, Arc<Mutex<Vec<String>>>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Recorder {
+            events: events.clone(),
+            fail,
+            settled_failures: None,
+        };
+        (Box::new(sink), events)
+    }
+
+    fn batch(output: usize, events: &[&str]) -> Batch {
+        let mut b = Batch {
+            output,
+            ..Batch::default()
+        };
+        for e in events {
+            b.bytes.extend_from_slice(e.as_bytes());
+            b.ends.push(b.bytes.len() as u32);
+            b.raw_bytes += e.len() as u64;
+        }
+        b
+    }
+
+    fn delivery(seq: u64, part: u32, last: bool, batch: Batch) -> Delivery {
+        Delivery {
+            seq,
+            part,
+            last,
+            worker: 0,
+            batch,
+        }
+    }
+
+    /// Runs the reducer over `deliveries` (in that arrival order) with `sinks`.
+    fn run(sinks: Vec<Box<dyn Sink>>, deliveries: Vec<Delivery>) -> (Reduced, bool, usize) {
+        let plan = Plan {
+            outputs: sinks.iter().map(|_| OutputSpec::Devnull).collect(),
+            ..Plan::default()
+        };
+        let metrics = Metrics::new(&plan, Arc::new(Stats::new(1)), Shard::WHOLE, true);
+        let names = (0..sinks.len()).map(|o| format!("out{o}")).collect();
+        let (tx, rx) = bounded(deliveries.len());
+        for d in deliveries {
+            tx.send(d).unwrap();
+        }
+        drop(tx);
+        let (pool_tx, pool_rx) = bounded(64);
+        let stop = AtomicBool::new(false);
+        let scheduled = OnceLock::new();
+        let _ = scheduled.set(Instant::now());
+        let reduced = reduce(rx, vec![pool_tx], sinks, names, &metrics, &stop, &scheduled);
+        let returned = pool_rx.try_iter().count();
+        (reduced, stop.load(Ordering::Relaxed), returned)
+    }
+
+    #[test]
+    fn parts_are_written_in_job_order_and_batches_go_back_to_their_worker() {
+        let (sink, seen) = recorder(None);
+        let (reduced, stopped, returned) = run(
+            vec![sink],
+            vec![
+                delivery(1, 0, true, batch(0, &["d"])),
+                delivery(0, 1, true, batch(0, &["b", "c"])),
+                delivery(0, 0, false, batch(0, &["a"])),
+            ],
+        );
+        assert_eq!(*seen.lock().unwrap(), ["a", "b", "c", "d"]);
+        assert_eq!(returned, 3);
+        assert!(!stopped);
+        assert_eq!(
+            reduced.outputs,
+            [OutputReport {
+                name: "out0".into(),
+                events: 4,
+                failed: 0
+            }]
+        );
+        assert_eq!((reduced.errors, reduced.broken), (0, false));
+    }
+
+    #[test]
+    fn a_failing_output_counts_its_events_as_failed_and_the_others_carry_on() {
+        let (good, seen) = recorder(None);
+        let (bad, _) = recorder(Some(io::ErrorKind::ConnectionRefused));
+        let (reduced, stopped, _) = run(
+            vec![good, bad],
+            vec![
+                delivery(0, 0, true, batch(0, &["a", "b"])),
+                delivery(1, 0, true, batch(1, &["x", "y", "z"])),
+                delivery(2, 0, true, batch(1, &["w"])),
+                delivery(3, 0, true, batch(0, &["c"])),
+            ],
+        );
+        assert_eq!(*seen.lock().unwrap(), ["a", "b", "c"]);
+        let counts: Vec<(u64, u64)> = reduced
+            .outputs
+            .iter()
+            .map(|o| (o.events, o.failed))
+            .collect();
+        assert_eq!(counts, [(3, 0), (4, 4)]);
+        assert_eq!(reduced.errors, 2);
+        assert!(!stopped, "one output still delivers");
+    }
+
+    #[test]
+    fn the_run_stops_when_every_output_has_failed() {
+        let (bad, _) = recorder(Some(io::ErrorKind::ConnectionRefused));
+        let (reduced, stopped, _) = run(vec![bad], vec![delivery(0, 0, true, batch(0, &["a"]))]);
+        assert!(stopped);
+        assert!(!reduced.broken);
+        assert_eq!(reduced.outputs[0].failed, 1);
+    }
+
+    #[test]
+    fn a_closed_pipe_stops_the_run_and_nothing_more_is_handed_over() {
+        let (closed, _) = recorder(Some(io::ErrorKind::BrokenPipe));
+        let (reduced, stopped, returned) = run(
+            vec![closed],
+            vec![
+                delivery(0, 0, true, batch(0, &["a"])),
+                delivery(1, 0, true, batch(0, &["b", "c"])),
+            ],
+        );
+        assert!(stopped && reduced.broken);
+        // A closed pipe is how a reader says it has had enough: not an error.
+        assert_eq!(reduced.errors, 0);
+        assert_eq!(reduced.outputs[0].events, 1);
+        assert_eq!(returned, 2);
+    }
+
+    #[test]
+    fn a_sink_that_settles_its_own_events_reports_its_failures() {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Recorder {
+            events: events.clone(),
+            fail: None,
+            settled_failures: Some(2),
+        };
+        let (reduced, _, _) = run(
+            vec![Box::new(sink)],
+            vec![delivery(0, 0, true, batch(0, &["a", "b", "c"]))],
+        );
+        assert_eq!(
+            (reduced.outputs[0].events, reduced.outputs[0].failed),
+            (3, 2)
+        );
+    }
+
+    #[test]
+    fn a_batch_splits_where_its_metadata_changes() {
+        let mut b = batch(0, &["aa", "b", "ccc", "d"]);
+        b.meta.host = "h1".into();
+        let meta = |host: &str| BatchMeta {
+            host: host.into(),
+            ..BatchMeta::default()
+        };
+        b.meta_changes = vec![(1, meta("h2")), (3, meta("h3"))];
+        let runs = split_meta_runs(&b);
+        let hosts: Vec<&str> = runs.iter().map(|r| r.meta.host.as_str()).collect();
+        assert_eq!(hosts, ["h1", "h2", "h3"]);
+        let bytes: Vec<&[u8]> = runs.iter().map(|r| r.bytes.as_slice()).collect();
+        assert_eq!(bytes, [&b"aa"[..], b"bccc", b"d"]);
+        let ends: Vec<&[u32]> = runs.iter().map(|r| r.ends.as_slice()).collect();
+        assert_eq!(ends, [&[2u32][..], &[1, 4], &[1]]);
+    }
+}

@@ -293,3 +293,111 @@ fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
             .then_some(t0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{T0, plan, state};
+    use super::*;
+
+    const LINES: &str = "one\ntwo\nthree\n";
+    const SEC: Micros = MICROS_PER_SEC;
+
+    #[test]
+    fn a_sample_first_fires_after_its_delay_and_backfills_before_that() {
+        let p = plan("[s.log]\ndelay = 30\nbackfill = -1h\n", &[("s.log", LINES)]);
+        let st = state(&p, 0);
+        assert_eq!(st.next, T0 + 30 * SEC);
+        assert_eq!(st.backfill_from, Some(T0 + 30 * SEC - 3600 * SEC));
+        assert!(!st.done);
+        let p = plan("[s.log]\nend = 0\n", &[("s.log", LINES)]);
+        let st = state(&p, 0);
+        assert!(st.done);
+        assert_eq!((st.next, st.backfill_from), (T0, None));
+    }
+
+    #[test]
+    fn a_replay_sample_resumes_at_its_saved_position_if_it_still_exists() {
+        let p = plan(
+            "[r.log]\nmode = replay\ntimezone = +0000\n\
+             token.0.token = \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\n\
+             token.0.replacementType = replaytimestamp\n\
+             token.0.replacement = %Y-%m-%d %H:%M:%S\n",
+            &[(
+                "r.log",
+                "2023-05-01 10:00:00 a\n2023-05-01 10:00:02 b\n2023-05-01 10:00:05 c\n",
+            )],
+        );
+        let s = &p.samples[0];
+        let st = SampleState::new(s, T0, 2, vec![]);
+        assert_eq!(st.replay_next, 2);
+        // The pass is placed so that event 2 is due now.
+        assert_eq!(st.pass_start, T0 - 5 * SEC);
+        let st = SampleState::new(s, T0, 3, vec![]);
+        assert_eq!((st.replay_next, st.pass_start), (0, T0));
+    }
+
+    #[test]
+    fn the_run_ends_with_its_last_sample() {
+        let p = plan(
+            "[a.log]\ninterval = 60\nend = 3\n\n[b.log]\ninterval = 10\nend = 2\n",
+            &[("a.log", LINES), ("b.log", LINES)],
+        );
+        let states = [state(&p, 0), state(&p, 1)];
+        // a fires at 0, 60 and 120 s.
+        assert_eq!(run_end(&p, &states, T0), Some(T0 + 120 * SEC));
+        let p = plan(
+            "[a.log]\ninterval = 0\nend = 4\n\n[b.log]\nend = 2026-01-05T01:00:00Z\n",
+            &[("a.log", LINES), ("b.log", LINES)],
+        );
+        let states = [state(&p, 0), state(&p, 1)];
+        assert_eq!(run_end(&p, &states, T0), Some(T0 + 3600 * SEC));
+        // interval = 0 fires every second.
+        assert_eq!(run_end(&p, &states[..1], T0), Some(T0 + 3 * SEC));
+    }
+
+    #[test]
+    fn an_endless_run_ends_only_its_backfill() {
+        let p = plan(
+            "[a.log]\ninterval = 60\n\n[b.log]\nend = 1\n",
+            &[("a.log", LINES), ("b.log", LINES)],
+        );
+        let states = [state(&p, 0), state(&p, 1)];
+        assert_eq!(run_end(&p, &states, T0), None);
+        let p = plan(
+            "[a.log]\ninterval = 60\nbackfill = -10m\n",
+            &[("a.log", LINES)],
+        );
+        assert_eq!(run_end(&p, &[state(&p, 0)], T0), Some(T0));
+        // A sample that has ended counts where it stopped.
+        let p = plan("[a.log]\nend = 0\n", &[("a.log", LINES)]);
+        let mut st = state(&p, 0);
+        st.next = T0 + 7 * SEC;
+        assert_eq!(run_end(&p, &[st], T0), Some(T0 + 7 * SEC));
+    }
+
+    #[test]
+    fn positions_are_each_samples_counters_and_replay_cursor() {
+        let p = plan(
+            "[a.log]\ntoken.0.token = @@id\ntoken.0.replacementType = integerid\n\
+             token.0.replacement = 5\n\n[b.log]\n",
+            &[("a.log", "@@id\n"), ("b.log", LINES)],
+        );
+        let (mut a, mut b) = (state(&p, 0), state(&p, 1));
+        a.counters[0] = 42;
+        b.replay_next = 3;
+        assert_eq!(positions(&[a, b]), (vec![vec![42], vec![]], vec![0, 3]));
+    }
+
+    #[test]
+    fn a_window_is_earliest_to_latest_in_time_order() {
+        let p = plan(
+            "[a.log]\nearliest = -1m\nlatest = now\ntimezone = +0000\n\n\
+             [b.log]\nearliest = @d\nlatest = -1h\ntimezone = +0000\n",
+            &[("a.log", LINES), ("b.log", LINES)],
+        );
+        let wall = p.samples[0].tz.datetime(T0);
+        assert_eq!(window(&p.samples[0], wall), (T0 - 60 * SEC, T0));
+        // At midnight `@d` is after `-1h` (a plan-time check cannot see that).
+        assert_eq!(window(&p.samples[1], wall), (T0 - 3600 * SEC, T0));
+    }
+}

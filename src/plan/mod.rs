@@ -400,3 +400,31 @@ fn build_sample(
     };
     Some((sample, spec))
 }
+
+/// A plan built from the text of an eventgen.conf, with `files` (name, text) written beside it
+/// as its samples, for unit tests. Panics on any error in the conf.
+#[cfg(test)]
+pub(crate) fn for_test(conf: &str, files: &[(&str, &str)]) -> Plan {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "eventgen-plan-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let conf_path = dir.join("eventgen.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let src = ConfSource {
+        files: vec![conf_path],
+        default_sample_dir: dir.clone(),
+        app: None,
+    };
+    let (plan, problems) = build(&[src], &Overrides::default());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+    plan
+}
