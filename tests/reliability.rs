@@ -232,39 +232,91 @@ fn sigterm_ends_a_replay_wait_at_once() {
     assert_quick_clean_stop(&s, "replay wait");
 }
 
+/// `eventgen <args> | head -c 1` in `a`: the exit status, how long the run took to end after
+/// the reader went away, and its stderr.
+fn close_after_first_byte(a: &App, args: &[&str]) -> (std::process::ExitStatus, Duration, String) {
+    let mut child = cmd_in(a, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    // `| head -1`: the reader goes away.
+    drop(stdout);
+    let closed = Instant::now();
+    let mut errs = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = errs.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if closed.elapsed() > STOP_BOUND * 3 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{args:?}: still running {:?} after stdout closed",
+                closed.elapsed()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let took = closed.elapsed();
+    (status, took, reader.join().unwrap())
+}
+
 #[test]
 fn a_closed_stdout_ends_a_backfill_at_once() {
     let a = app("rel-epipe", "interval = 1\ncount = 5\nbackfill = -3000d\n");
     for extra in [&[][..], &["--now", NOW][..]] {
         let mut args = vec!["generate", "."];
         args.extend_from_slice(extra);
-        let mut child = cmd_in(&a, &args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut first = [0u8; 1];
-        stdout.read_exact(&mut first).unwrap();
-        // `| head -1`: the reader goes away.
-        drop(stdout);
-        let closed = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if closed.elapsed() > STOP_BOUND * 3 {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("still running {:?} after stdout closed", closed.elapsed());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let took = closed.elapsed();
+        let (status, took, _) = close_after_first_byte(&a, &args);
         eprintln!("closed stdout {extra:?}: exit {status} after {took:?}");
         assert!(status.success(), "a closed pipe is a normal end: {status}");
         assert!(took <= STOP_BOUND, "took {took:?} after stdout closed");
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_a_quiet_normal_end() {
+    // `eventgen generate -e 100 -c 100000 | head -1`, live and as a backfill: exit 0, nothing
+    // on stderr, and with -v one INFO line saying how many events were not written.
+    let live = app("rel-head-live", "interval = 1\ncount = 100000\nend = 100\n");
+    let backfill = app(
+        "rel-head-backfill",
+        "interval = 1\ncount = 5\nbackfill = -1d\n",
+    );
+    for (a, what) in [(&live, "live"), (&backfill, "backfill")] {
+        for verbose in [false, true] {
+            let args: &[&str] = if verbose {
+                &["generate", ".", "-v"]
+            } else {
+                &["generate", "."]
+            };
+            let (status, _, err) = close_after_first_byte(a, args);
+            assert_eq!(status.code(), Some(0), "{what}: {err}");
+            if verbose {
+                assert!(
+                    !err.contains("ERROR") && !err.contains("WARN"),
+                    "{what}: {err}"
+                );
+                if what == "live" {
+                    assert!(
+                        err.contains("INFO the reader closed standard output; "),
+                        "{what}: {err}"
+                    );
+                }
+            } else {
+                assert_eq!(err, "", "{what}: nothing on stderr without -v");
+            }
+        }
     }
 }
 

@@ -149,21 +149,134 @@ fn a_server_that_comes_up_late_gets_everything() {
     let port = l.local_addr().unwrap().port();
     drop(l);
     let app = app("127.0.0.1", port);
-    let child = Command::new(bin())
-        .args(["generate", ".", "--now", NOW, "--seed", "1", "-e", "3"])
-        .current_dir(app.path())
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        &app,
+        &["generate", ".", "--now", NOW, "--seed", "1", "-e", "3"],
+    );
     std::thread::sleep(Duration::from_millis(1200));
     let srv = SplunkdServer::serve(TcpListener::bind(("127.0.0.1", port)).unwrap(), script());
     let o = wait_output(child, Duration::from_secs(30));
     assert_code(&o, 0);
     assert_eq!(srv.lines(), expected(&app, "3"));
     assert!(stderr(&o).contains("Connection refused"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_refused_request_drops_only_its_events_and_the_run_goes_on() {
+    let srv = SplunkdServer::start(Script {
+        refuse_first: 1,
+        ..script()
+    });
+    let conf = format!(
+        "[r.log]\noutputMode = splunkstream\nsplunkHost = 127.0.0.1\nsplunkPort = {}\n\
+         splunkMethod = http\nsplunkUser = {USER}\nsplunkPass = {PASS}\nsplunkTimeout = 5\n\
+         interval = 1\ncount = 2\nend = 5\nearliest = now\nlatest = now\n",
+        srv.port
+    );
+    let app = App::new("splunkstream-refused", &conf);
+    app.sample("r.log", "one\ntwo\n");
+    let mut child = spawn(&app, &["generate", ".", "-v", "--metrics", "127.0.0.1:0"]);
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let mut seen = Vec::new();
+    let addr = loop {
+        let l = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("metrics address");
+        seen.push(l.clone());
+        if let Some(a) = l.strip_prefix("INFO serving metrics on http://") {
+            break a.trim_end_matches("/metrics").to_string();
+        }
+    };
+    // Once the refusal and two accepted requests are in, the page counts them exactly.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while srv.statuses().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", srv.statuses());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let page = http_get(&addr, "/metrics");
+    let accepted = srv.lines().len() as f64;
+    let series = |name: &str| -> f64 {
+        page.lines()
+            .find(|l| l.starts_with(name) && l.contains("output=\"splunkstream"))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {page}"))
+    };
+    assert_eq!(series("eventgen_output_failed_total"), 2.0, "{page}");
+    let sent = series("eventgen_output_sent_total");
+    assert!(
+        sent >= 4.0 && sent <= accepted,
+        "sent {sent}, accepted {accepted}"
+    );
+    assert!(!page.contains(PASS), "{page}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    seen.extend(rx.try_iter());
+    let err = seen.join("\n");
+    assert_eq!(status.code(), Some(1), "{err}");
+    let statuses = srv.statuses();
+    assert_eq!(statuses[0], 400, "{statuses:?}");
+    assert!(statuses[1..].iter().all(|s| *s == 200), "{statuses:?}");
+    let lines = srv.lines();
+    assert_eq!(
+        lines.len(),
+        2 * (statuses.len() - 1),
+        "every later event arrived"
+    );
+    assert!(lines.len() >= 8, "the run went on: {lines:?}");
+    assert!(
+        err.contains(&format!(": 2 of {} events not delivered", lines.len() + 2)),
+        "{err}"
+    );
+    assert!(!err.contains("every output has failed"), "{err}");
+    assert!(!err.contains("are being dropped"), "{err}");
+    assert_eq!(
+        err.matches("the server refused a request").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// `eventgen <args>` in the app folder, with piped stdout and stderr.
+fn spawn(app: &App, args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args(args)
+        .current_dir(app.path())
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// One HTTP GET on loopback: the body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 #[test]

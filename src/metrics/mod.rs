@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::output::hec::HecStats;
+use crate::output::netcore::NetStats;
 use crate::plan::Plan;
 use crate::shard::Shard;
 use crate::stats::Stats;
@@ -54,8 +54,8 @@ pub struct Metrics {
     outputs: Vec<String>,
     pub stats: Arc<Stats>,
     pub written: Vec<OutputCounters>,
-    /// HEC outputs count delivery themselves (sent means accepted by a server).
-    hec: Vec<Option<Arc<HecStats>>>,
+    /// Network outputs count delivery themselves (sent means accepted by a server).
+    net: Vec<Option<Arc<NetStats>>>,
     /// Jobs sent by the scheduler and not yet taken by a worker.
     pub queued_jobs: AtomicI64,
     /// Batches rendered and not yet written by the reducer.
@@ -85,7 +85,7 @@ impl Metrics {
                 .iter()
                 .map(|_| OutputCounters::default())
                 .collect(),
-            hec: plan.outputs.iter().map(|_| None).collect(),
+            net: plan.outputs.iter().map(|_| None).collect(),
             queued_jobs: AtomicI64::new(0),
             queued_batches: AtomicI64::new(0),
             due: AtomicI64::new(IDLE),
@@ -97,8 +97,8 @@ impl Metrics {
     }
 
     /// Output `o` reports its own delivery counters.
-    pub fn set_hec(&mut self, o: usize, stats: Arc<HecStats>) {
-        if let Some(slot) = self.hec.get_mut(o) {
+    pub fn set_net(&mut self, o: usize, stats: Arc<NetStats>) {
+        if let Some(slot) = self.net.get_mut(o) {
             *slot = Some(stats);
         }
     }
@@ -128,7 +128,7 @@ impl Metrics {
     }
 
     pub fn output(&self, o: usize) -> OutputFigures {
-        if let Some(Some(h)) = self.hec.get(o) {
+        if let Some(Some(h)) = self.net.get(o) {
             let s = h.snapshot();
             return OutputFigures {
                 sent: s.sent,
@@ -393,7 +393,7 @@ mod tests {
             outputs: vec!["stdout".into()],
             stats,
             written: vec![OutputCounters::default()],
-            hec: vec![None],
+            net: vec![None],
             queued_jobs: AtomicI64::new(3),
             queued_batches: AtomicI64::new(0),
             due: AtomicI64::new(IDLE),

@@ -131,4 +131,9 @@ pub trait Sink: Send {
     fn failed_events(&self) -> Option<u64> {
         None
     }
+    /// Events `write` took that never reached the reader because it closed the pipe
+    /// (`| head`): the reader's choice, not a failure.
+    fn unread_events(&self) -> u64 {
+        0
+    }
 }

@@ -49,6 +49,9 @@ pub struct StdoutSink<W: Write + Send = File> {
     label: &'static str,
     events: u64,
     bytes: u64,
+    /// Events in `buf`, and events lost with a failed write (the reader closed the pipe).
+    buffered: u64,
+    unwritten: u64,
 }
 
 impl StdoutSink<File> {
@@ -83,6 +86,8 @@ impl<W: Write + Send> StdoutSink<W> {
             label: "stdout",
             events: 0,
             bytes: 0,
+            buffered: 0,
+            unwritten: 0,
         }
     }
 
@@ -115,6 +120,10 @@ impl<W: Write + Send> StdoutSink<W> {
         }
         let result = self.out.write_all(&self.buf);
         self.buf.clear();
+        if result.is_err() {
+            self.unwritten += self.buffered;
+        }
+        self.buffered = 0;
         result
     }
 }
@@ -123,13 +132,21 @@ impl<W: Write + Send> Sink for StdoutSink<W> {
     fn write(&mut self, batch: &Batch) -> io::Result<()> {
         self.open_stream();
         let data = &batch.bytes;
-        if self.buf.len() + data.len() > STDOUT_BUFFER_BYTES {
-            self.drain()?;
+        let n = batch.len() as u64;
+        if self.buf.len() + data.len() > STDOUT_BUFFER_BYTES
+            && let Err(e) = self.drain()
+        {
+            self.unwritten += n;
+            return Err(e);
         }
         if data.len() >= STDOUT_BUFFER_BYTES {
-            self.out.write_all(data)?;
+            if let Err(e) = self.out.write_all(data) {
+                self.unwritten += n;
+                return Err(e);
+            }
         } else {
             self.buf.extend_from_slice(data);
+            self.buffered += n;
         }
         self.events += batch.len() as u64;
         self.bytes += data.len() as u64;
@@ -152,6 +169,10 @@ impl<W: Write + Send> Sink for StdoutSink<W> {
             "{}: {} events, {} bytes",
             self.label, self.events, self.bytes
         )))
+    }
+
+    fn unread_events(&self) -> u64 {
+        self.unwritten
     }
 }
 

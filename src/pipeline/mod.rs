@@ -212,6 +212,12 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     for s in &reduced.summaries {
         log::info(s);
     }
+    if reduced.unread > 0 {
+        log::info(&format!(
+            "the reader closed standard output; {} events were not written",
+            reduced.unread
+        ));
+    }
     for o in reduced.outputs.iter().filter(|o| o.failed > 0) {
         log::error(&format!(
             "output {}: {} of {} events not delivered",

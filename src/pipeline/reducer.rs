@@ -34,6 +34,9 @@ pub(super) struct Delivery {
 pub(super) struct Reduced {
     pub(super) errors: u64,
     pub(super) broken: bool,
+    /// Events not written because the reader closed the pipe (`| head`): the user's choice,
+    /// not a loss.
+    pub(super) unread: u64,
     pub(super) summaries: Vec<String>,
     pub(super) outputs: Vec<OutputReport>,
 }
@@ -49,6 +52,7 @@ struct Reducer<'a> {
     lost: Vec<u64>,
     errors: u64,
     broken: bool,
+    unread: u64,
     metrics: &'a Metrics,
     stop: &'a AtomicBool,
     /// Each worker's batch pool.
@@ -91,7 +95,9 @@ impl Reducer<'_> {
     }
 
     fn write(&mut self, batch: &Batch) {
-        if !self.broken && !batch.is_empty() {
+        if self.broken {
+            self.unread += batch.len() as u64;
+        } else if !batch.is_empty() {
             let o = batch.output;
             let events = batch.len() as u64;
             self.handed[o] += events;
@@ -105,6 +111,8 @@ impl Reducer<'_> {
                         .fetch_add(events, Ordering::Relaxed);
                     self.dirty[o] = true;
                 }
+                // The sink counts what the closed pipe did not take (`unread_events`).
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.io_error(o, &e),
                 Err(e) => {
                     self.lost[o] += events;
                     self.metrics.written[o]
@@ -181,6 +189,7 @@ pub(super) fn reduce(
         lost: vec![0; n],
         errors: 0,
         broken: false,
+        unread: 0,
         metrics,
         stop,
         pools,
@@ -220,7 +229,12 @@ pub(super) fn reduce(
         match r.sinks[o].finish(deadline) {
             Ok(Some(s)) => summaries.push(s),
             Ok(None) => {}
-            Err(e) => r.io_error(o, &e),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => r.io_error(o, &e),
+            // What the output could not deliver in the end: said once, counted below.
+            Err(e) => {
+                r.errors += 1;
+                log::error(&format!("output {}: {e}", r.names[o]));
+            }
         }
     }
     let outputs = (0..n)
@@ -234,6 +248,7 @@ pub(super) fn reduce(
     Reduced {
         errors: r.errors,
         broken: r.broken,
+        unread: r.unread + r.sinks.iter().map(|s| s.unread_events()).sum::<u64>(),
         summaries,
         outputs,
     }

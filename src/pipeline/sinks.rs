@@ -12,8 +12,9 @@ use crate::log;
 use crate::metrics::Metrics;
 use crate::output::Sink;
 use crate::output::file::FileSink;
-use crate::output::hec::{HecSink, HecStats, Shutdown};
+use crate::output::hec::HecSink;
 use crate::output::net::{DatagramSink, TcpSink};
+use crate::output::netcore::{NetStats, Shutdown};
 use crate::output::splunkstream::SplunkStreamSink;
 use crate::output::spool::SpoolSink;
 use crate::output::stdout::{DevnullSink, StdoutSink};
@@ -24,18 +25,19 @@ fn open_sink(
     spec: &OutputSpec,
     modinput_stream: bool,
     shutdowns: &mut Vec<Shutdown>,
-    hec_stats: &mut Option<Arc<HecStats>>,
+    net_stats: &mut Option<Arc<NetStats>>,
 ) -> io::Result<Box<dyn Sink>> {
     Ok(match spec {
         OutputSpec::Hec { config, .. } => {
             let sink = HecSink::new(config.clone()).map_err(io::Error::other)?;
             shutdowns.push(sink.shutdown_handle());
-            *hec_stats = Some(sink.stats());
+            *net_stats = Some(sink.stats());
             Box::new(sink)
         }
         OutputSpec::SplunkStream(config) => {
             let sink = SplunkStreamSink::new(config.clone()).map_err(io::Error::other)?;
             shutdowns.push(sink.shutdown_handle());
+            *net_stats = Some(sink.stats());
             Box::new(sink)
         }
         OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
@@ -85,8 +87,8 @@ pub(super) struct Opened {
     pub(super) shutdowns: Vec<Shutdown>,
 }
 
-/// Opens every output of the plan, in plan order, and gives the HEC outputs' counters to
-/// `metrics`.
+/// Opens every output of the plan, in plan order, and gives the network outputs' delivery
+/// counters to `metrics`.
 pub(super) fn open_all(
     plan: &Plan,
     modinput_stream: bool,
@@ -95,17 +97,17 @@ pub(super) fn open_all(
     let mut sinks = Vec::with_capacity(plan.outputs.len());
     let mut shutdowns = Vec::new();
     for (o, spec) in plan.outputs.iter().enumerate() {
-        let mut hec_stats = None;
+        let mut net_stats = None;
         sinks.push(
-            open_sink(spec, modinput_stream, &mut shutdowns, &mut hec_stats).map_err(|e| {
+            open_sink(spec, modinput_stream, &mut shutdowns, &mut net_stats).map_err(|e| {
                 io::Error::new(
                     e.kind(),
                     format!("cannot open output {}: {e}", spec.describe()),
                 )
             })?,
         );
-        if let Some(h) = hec_stats {
-            metrics.set_hec(o, h);
+        if let Some(h) = net_stats {
+            metrics.set_net(o, h);
         }
     }
     Ok(Opened { sinks, shutdowns })

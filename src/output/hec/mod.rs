@@ -17,6 +17,6 @@ pub mod request;
 pub mod sender;
 pub mod sink;
 
-pub use crate::output::netcore::{NetStats as HecStats, Shutdown, StatsSnapshot};
+pub use crate::output::netcore::{Shutdown, StatsSnapshot};
 pub use config::{Endpoint, HecConfig, OutputMode, ServerConfig};
 pub use sink::HecSink;

@@ -14,9 +14,7 @@ use super::queue::Job;
 use super::reply::{Answer, ack_id, failure_answer};
 use super::sink::{Server, Shared, TICK};
 use crate::output::http::{self, Failure};
-use crate::output::netcore::{
-    Credentials, Decision, NetStats as HecStats, classify, describe, log,
-};
+use crate::output::netcore::{Credentials, Decision, NetStats, classify, describe, log};
 use crate::rng::Rng;
 
 /// One sender thread: one request at a time to one server, one channel.
@@ -70,7 +68,7 @@ impl Sender {
             }
             if self.sh.config.ack && !self.acks_off {
                 for job in self.acks.expired(now) {
-                    HecStats::add(&sh.stats.resent, job.events());
+                    NetStats::add(&sh.stats.resent, job.events());
                     self.sh.requeue(self.queue(), job);
                 }
                 if self.acks.poll_due(now) {
@@ -89,7 +87,7 @@ impl Sender {
             let Some(job) = sh.queues[self.queue()].pop(wait) else {
                 continue;
             };
-            HecStats::sub(&sh.stats.queued, job.events());
+            NetStats::sub(&sh.stats.queued, job.events());
             self.send(job);
         }
     }
@@ -102,7 +100,7 @@ impl Sender {
             if self.sh.config.mode == OutputMode::RoundRobin
                 && !self.sh.stats.fatal.load(Ordering::SeqCst)
             {
-                HecStats::add(&self.sh.stats.resent, job.events());
+                NetStats::add(&self.sh.stats.resent, job.events());
                 self.sh.requeue(self.queue(), job);
             } else {
                 self.sh.fail(job.events());
@@ -120,8 +118,8 @@ impl Sender {
         match classify(answer.reply(), Credentials::Fixed) {
             Decision::Delivered => {
                 self.server().health.succeeded();
-                HecStats::add(&sh.stats.sent, n);
-                HecStats::add(&sh.stats.requests, 1);
+                NetStats::add(&sh.stats.sent, n);
+                NetStats::add(&sh.stats.requests, 1);
                 let ack_id = if sh.config.ack && !self.acks_off {
                     ack_id(&answer.body)
                 } else {
@@ -136,12 +134,12 @@ impl Sender {
                 sh.servers[self.s]
                     .health
                     .failed(&answer.error, answer.retry_after);
-                HecStats::add(&sh.stats.retried, n);
+                NetStats::add(&sh.stats.retried, n);
                 sh.requeue(self.queue(), job);
             }
             Decision::Split => match Arc::unwrap_or_clone(job.payload).split() {
                 Some((a, b)) => {
-                    HecStats::add(&sh.stats.retried, n);
+                    NetStats::add(&sh.stats.retried, n);
                     if sh.once("413") {
                         log::warn(format_args!(
                             "HEC {}: request too large (413); splitting requests in two (lower httpeventMaxPayloadSize to avoid this)",
@@ -177,7 +175,7 @@ impl Sender {
                         self.server().name
                     ));
                 }
-                HecStats::add(&sh.stats.retried, n);
+                NetStats::add(&sh.stats.retried, n);
                 sh.requeue(
                     self.queue(),
                     Job {
@@ -199,7 +197,7 @@ impl Sender {
                 if sh.config.mode == OutputMode::RoundRobin
                     && !sh.stats.fatal.load(Ordering::SeqCst)
                 {
-                    HecStats::add(&sh.stats.retried, n);
+                    NetStats::add(&sh.stats.retried, n);
                     sh.requeue(self.queue(), job);
                 } else {
                     sh.fail(n);
@@ -318,7 +316,7 @@ impl Sender {
             Ok(200) => match self.acks.apply(&answer.body) {
                 Some(done) => {
                     for job in done {
-                        HecStats::add(&sh.stats.acknowledged, job.events());
+                        NetStats::add(&sh.stats.acknowledged, job.events());
                         sh.resolve(job.events());
                     }
                 }

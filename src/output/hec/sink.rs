@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::config::{HecConfig, OutputMode, ServerConfig};
 use super::request::{Payload, PayloadBuilder};
 use crate::output::http::{self, Client, ClientOptions};
-use crate::output::netcore::{Health, NetStats as HecStats, Shutdown, log};
+use crate::output::netcore::{Health, NetStats, Shutdown, log};
 use crate::output::{Batch, Sink};
 
 /// Payloads queued per queue before `write` blocks: with the default 10 kB payloads about
@@ -54,7 +54,7 @@ pub(super) struct Shared {
     pub(super) config: HecConfig,
     pub(super) servers: Vec<Server>,
     pub(super) queues: Vec<Queue>,
-    pub(super) stats: Arc<HecStats>,
+    pub(super) stats: Arc<NetStats>,
     /// Leave now: the deadline has passed.
     pub(super) stop: AtomicBool,
     /// No more writes: leave once nothing is outstanding.
@@ -69,12 +69,12 @@ pub(super) struct Shared {
 
 impl Shared {
     pub(super) fn resolve(&self, events: u64) {
-        HecStats::sub(&self.stats.outstanding, events);
+        NetStats::sub(&self.stats.outstanding, events);
         self.progress.1.notify_all();
     }
 
     pub(super) fn fail(&self, events: u64) {
-        HecStats::add(&self.stats.failed, events);
+        NetStats::add(&self.stats.failed, events);
         self.resolve(events);
     }
 
@@ -86,7 +86,7 @@ impl Shared {
     }
 
     pub(super) fn requeue(&self, queue: usize, job: Job) {
-        HecStats::add(&self.stats.queued, job.events());
+        NetStats::add(&self.stats.queued, job.events());
         self.queues[queue].push_front(job);
     }
 
@@ -106,7 +106,7 @@ impl Shared {
         }
         if all_dead || self.config.mode == OutputMode::Mirror {
             for job in self.queues[server.queue].drain() {
-                HecStats::sub(&self.stats.queued, job.events());
+                NetStats::sub(&self.stats.queued, job.events());
                 self.fail(job.events());
             }
         }
@@ -155,7 +155,7 @@ impl HecSink {
             config,
             servers,
             queues,
-            stats: Arc::new(HecStats::default()),
+            stats: Arc::new(NetStats::default()),
             stop: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             shutdown: Shutdown::default(),
@@ -183,7 +183,7 @@ impl HecSink {
     }
 
     /// The counters, for progress lines.
-    pub fn stats(&self) -> Arc<HecStats> {
+    pub fn stats(&self) -> Arc<NetStats> {
         self.shared.stats.clone()
     }
 
@@ -214,7 +214,7 @@ impl HecSink {
             if sh.stats.fatal.load(Ordering::SeqCst)
                 || (sh.config.mode == OutputMode::Mirror && sh.servers[q].health.is_dead())
             {
-                HecStats::add(&sh.stats.failed, n);
+                NetStats::add(&sh.stats.failed, n);
                 continue;
             }
             let queue = &sh.queues[q];
@@ -249,7 +249,7 @@ impl HecSink {
             }
             if jobs.len() >= QUEUE_PAYLOADS {
                 drop(jobs);
-                HecStats::add(&sh.stats.failed, n);
+                NetStats::add(&sh.stats.failed, n);
                 result = Err(if sh.stats.fatal.load(Ordering::SeqCst) {
                     self.fatal_error()
                 } else {
@@ -260,8 +260,8 @@ impl HecSink {
                 });
                 continue;
             }
-            HecStats::add(&sh.stats.outstanding, n);
-            HecStats::add(&sh.stats.queued, n);
+            NetStats::add(&sh.stats.outstanding, n);
+            NetStats::add(&sh.stats.queued, n);
             jobs.push_back(job.clone());
             drop(jobs);
             queue.changed.notify_all();
@@ -321,14 +321,14 @@ fn server(s: &ServerConfig, i: usize, config: &HecConfig) -> Result<Server, Stri
 impl Sink for HecSink {
     fn write(&mut self, batch: &Batch) -> io::Result<()> {
         if self.shared.stats.fatal.load(Ordering::SeqCst) {
-            HecStats::add(&self.shared.stats.failed, batch.len() as u64);
+            NetStats::add(&self.shared.stats.failed, batch.len() as u64);
             return Err(self.fatal_error());
         }
         let mut payloads = std::mem::take(&mut self.payloads);
         let skipped = self.builder.add_batch(batch, &mut |p| payloads.push(p));
         self.payloads = payloads;
         if skipped > 0 {
-            HecStats::add(&self.shared.stats.failed, skipped);
+            NetStats::add(&self.shared.stats.failed, skipped);
             if self.shared.once("blank") {
                 log::warn(format_args!(
                     "HEC: skipped {skipped} events that encode to nothing (blank text, or a metric without a \"fields\" object); later ones are counted as failed"
