@@ -71,3 +71,33 @@ fn credentials_are_never_printed_even_for_outputs_that_are_not_built() {
     );
     assert_eq!(stdout(&generate), "line\n", "the good sample still runs");
 }
+
+#[test]
+fn tcp_udp_and_syslog_hosts_are_checked_too() {
+    for (mode, key, port_key) in [
+        ("tcpout", "tcpDestinationHost", "tcpDestinationPort"),
+        ("udpout", "udpDestinationHost", "udpDestinationPort"),
+        (
+            "syslogout",
+            "syslogDestinationHost",
+            "syslogDestinationPort",
+        ),
+    ] {
+        let app = App::new(
+            "net-host",
+            &format!("[n.log]\noutputMode = {mode}\n{key} = tcp://10.0.0.1:514\n"),
+        );
+        app.sample("n.log", "x\n");
+        let o = app.check();
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("eventgen.conf:3: [n.log] {key}: ")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("give the port in {port_key}")),
+            "{err}"
+        );
+    }
+}

@@ -21,8 +21,7 @@ use chrono::{Datelike, Timelike};
 
 use crate::conf::Settings;
 use crate::output::encode::trim_end;
-use crate::output::netcore::Shutdown;
-use crate::output::netcore::log;
+use crate::output::netcore::{Shutdown, address, log};
 use crate::output::{Batch, EventMeta, Sink};
 use crate::problem::Problem;
 use crate::rng::Rng;
@@ -117,15 +116,19 @@ impl Destination {
         keys: (&str, &str),
         default_port: u16,
     ) -> Result<Destination, Vec<Problem>> {
-        let host = settings
-            .value(keys.0)
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .unwrap_or("127.0.0.1");
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
+        let host = match settings.get(keys.0).filter(|h| !h.value.trim().is_empty()) {
+            None => "127.0.0.1".to_string(),
+            Some(h) => {
+                address::host(&h.value, &format!("give the port in {}", keys.1)).map_err(|e| {
+                    vec![
+                        Problem::error(e)
+                            .located(&h.location)
+                            .stanza(stanza)
+                            .key(keys.0),
+                    ]
+                })?
+            }
+        };
         let port = match settings.get(keys.1) {
             None => default_port,
             Some(s) if s.value.trim().is_empty() => default_port,
