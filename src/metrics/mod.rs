@@ -383,10 +383,10 @@ impl Reporter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn metrics() -> Metrics {
+    pub(crate) fn metrics() -> Metrics {
         let stats = Arc::new(Stats::new(2));
         Metrics {
             samples: vec!["web.log".into(), "odd \"name\"".into()],

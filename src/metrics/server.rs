@@ -163,3 +163,44 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str, deadline: Instant) 
     stream.write_all(&all)?;
     stream.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(addr: SocketAddr) -> io::Result<String> {
+        let mut s = TcpStream::connect(addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\n\r\n")?;
+        let mut text = String::new();
+        s.read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    #[test]
+    fn connections_past_the_cap_are_closed_and_idle_ones_time_out() {
+        let server = MetricsServer::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let done = Arc::new(Done::new());
+        let metrics = Arc::new(crate::metrics::tests::metrics());
+        let thread = server.spawn(metrics, done.clone()).unwrap();
+        let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(addr).unwrap())
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+        let refused = get(addr).unwrap_or_default();
+        assert_eq!(
+            refused, "",
+            "a connection past the cap is closed unanswered"
+        );
+        // The idle ones run out of their deadline; then scrapes are answered again.
+        std::thread::sleep(REQUEST_DEADLINE + Duration::from_millis(300));
+        let page = get(addr).unwrap();
+        assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+        drop(idle);
+        let asked = Instant::now();
+        done.raise();
+        thread.join().unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(100));
+    }
+}
