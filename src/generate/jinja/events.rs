@@ -11,8 +11,45 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::JinjaEventRef;
 use crate::timing::MICROS_PER_SEC;
+use crate::timing::Micros;
+
+/// One event from a template: `_raw`, `_time` (epoch seconds in the template; `None` if absent
+/// or not numeric, for the caller to stamp) and the optional metadata keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JinjaEvent {
+    pub raw: String,
+    pub time: Option<Micros>,
+    pub host: Option<String>,
+    pub source: Option<String>,
+    pub sourcetype: Option<String>,
+    pub index: Option<String>,
+}
+
+/// [`JinjaEvent`] borrowed from the rendered text (owned only where a JSON string had escapes).
+#[derive(Debug)]
+pub struct JinjaEventRef<'a> {
+    pub raw: Cow<'a, str>,
+    pub time: Option<Micros>,
+    pub host: Option<Cow<'a, str>>,
+    pub source: Option<Cow<'a, str>>,
+    pub sourcetype: Option<Cow<'a, str>>,
+    pub index: Option<Cow<'a, str>>,
+}
+
+impl JinjaEventRef<'_> {
+    pub fn to_owned(&self) -> JinjaEvent {
+        let own = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
+        JinjaEvent {
+            raw: self.raw.to_string(),
+            time: self.time,
+            host: own(&self.host),
+            source: own(&self.source),
+            sourcetype: own(&self.sourcetype),
+            index: own(&self.index),
+        }
+    }
+}
 
 /// How much of an offending chunk an error message quotes.
 const EXCERPT_CHARS: usize = 120;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, ValueKind, from_args};
 use minijinja::{Error, ErrorKind, State};
 
-use super::{DEFAULT_DATE_FORMAT, RENDER_STATE_VAR, RenderState, micros_to_secs};
+use super::DEFAULT_DATE_FORMAT;
+use super::state::{RENDER_STATE_VAR, RenderState, micros_to_secs};
 use crate::timing::{MICROS_PER_SEC, Tz};
 
 /// Prints values as Jinja2 does where minijinja differs: `True`/`False` and `None`.
