@@ -24,8 +24,7 @@ mod value;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use minijinja::Environment;
 use minijinja::value::Value;
@@ -35,7 +34,7 @@ use crate::timing::{Micros, Tz};
 use environment::{describe_error, new_environment, template_path};
 pub use events::{JinjaEvent, JinjaEventRef};
 pub use preprocess::{PreprocessError, preprocess};
-use state::{RenderState, micros_to_secs, python_datetime};
+use state::RenderState;
 use value::parse_variables;
 
 /// Eventgen's default format for `time_now_formatted` / `time_target_formatted`.
@@ -165,23 +164,7 @@ impl JinjaPlan {
 
     /// A renderer for the cycles of one job: `ctx` gives the window (everything but `cycle`).
     pub fn start(&self, ctx: &JinjaCycle) -> JinjaRun<'_> {
-        let earliest = micros_to_secs(ctx.earliest);
-        let latest = micros_to_secs(ctx.latest);
-        let max_count = ctx.max_count;
-        let context = Arc::new(RenderState {
-            rng: Mutex::new(Rng::seed(0)),
-            now: ctx.now,
-            tz: ctx.tz,
-            max_count,
-            earliest_text: Value::from(python_datetime(ctx.earliest, ctx.tz)),
-            latest_text: Value::from(python_datetime(ctx.latest, ctx.tz)),
-            earliest,
-            latest,
-            slice_size: (latest - earliest) / max_count.max(1) as f64,
-            cycle: AtomicU64::new(0),
-            target: [const { AtomicU64::new(0) }; 3],
-            variables: self.variables.clone(),
-        });
+        let context = Arc::new(RenderState::new(ctx, self.variables.clone()));
         JinjaRun {
             plan: self,
             template: self
@@ -215,19 +198,7 @@ impl JinjaRun<'_> {
         each: &mut dyn FnMut(JinjaEventRef<'_>),
     ) -> Result<(), String> {
         let cx = &*self.context;
-        let target_earliest = cx.earliest + cx.slice_size * cycle as f64;
-        let target_latest = target_earliest + cx.slice_size;
-        let lo = (target_earliest * 100.0).floor() as i64;
-        let hi = ((target_latest * 100.0).floor() as i64).max(lo);
-        let target_epoch = rng.range_inclusive(lo, hi) as f64 / 100.0;
-        cx.cycle.store(cycle, Ordering::Relaxed);
-        for (slot, v) in cx
-            .target
-            .iter()
-            .zip([target_earliest, target_latest, target_epoch])
-        {
-            slot.store(v.to_bits(), Ordering::Relaxed);
-        }
+        cx.start_cycle(cycle, rng);
         let template = self.template.as_ref().map_err(Clone::clone)?;
         *cx.lock_rng() = rng.clone();
         let rendered = template

@@ -504,3 +504,39 @@ fn plan_is_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<JinjaPlan>();
 }
+
+#[test]
+fn every_eventgen_name_has_a_value_and_is_listed_once_in_the_context() {
+    let names = [
+        "count",
+        "maxcount",
+        "earliest",
+        "latest",
+        "earliest_epoch",
+        "latest_epoch",
+        "target_time_earliest",
+        "target_time_latest",
+        "target_time_slice_size",
+        "target_time_epoch",
+    ];
+    let body: String = names
+        .iter()
+        .map(|n| format!("[{{{{ eventgen_{n} }}}}]"))
+        .collect();
+    let files = [("all.j2", format!("{{\"_raw\": \"{body}\"}}"))];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let events = inline(&files, "all.j2", r#"{"eventgen_count": "shadowed"}"#);
+    assert!(!events[0].raw.contains("[]"), "{}", events[0].raw);
+    assert!(!events[0].raw.contains("shadowed"), "{}", events[0].raw);
+    // The root context lists each name once, a shadowed variable included.
+    let vars = value::parse_variables(r#"{"eventgen_count": 1, "user": 2}"#).unwrap();
+    let ctx = std::sync::Arc::new(state::RenderState::new(&cycle(0, 1), vars));
+    let keys: Vec<String> = minijinja::value::Value::from_dyn_object(ctx)
+        .try_iter()
+        .unwrap()
+        .map(|k| k.to_string())
+        .collect();
+    let mut want: Vec<String> = names.iter().map(|n| format!("eventgen_{n}")).collect();
+    want.extend(["__eventgen_state".to_string(), "user".to_string()]);
+    assert_eq!(keys, want);
+}
