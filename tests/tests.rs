@@ -28,6 +28,7 @@ mod generators;
 mod golden;
 mod hec_e2e;
 mod init;
+mod init_judge;
 mod layering;
 mod metrics;
 mod net_config;

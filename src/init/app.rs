@@ -78,6 +78,14 @@ pub fn conf_text(drafts: &[SampleDraft], opts: &InitOptions) -> String {
                 None => String::new(),
             }
         );
+        if let Some((lo, hi)) = d.rate.span {
+            let iso = |t: i64| {
+                chrono::DateTime::from_timestamp(t, 0).map_or(t.to_string(), |d| {
+                    d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                })
+            };
+            let _ = writeln!(out, "# Input times: {} to {}", iso(lo), iso(hi));
+        }
         let _ = writeln!(out, "[{}]", stanza_name(&safe_file_name(&d.name)));
         let mode = match opts.mode {
             Mode::Sample => "sample",

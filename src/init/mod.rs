@@ -167,7 +167,13 @@ pub fn analyse(path: &Path, name: &str, opts: &InitOptions) -> Result<SampleDraf
     });
     let mut events = events;
     values::apply_edits(&mut events, edits);
-    let rate = rates::estimate(&found.times, events.len());
+    let mut times = found.times;
+    if opts.mode == Mode::Replay && rates::sort_by_time(&mut events, &mut times) {
+        warnings.push(format!(
+            "{shown}: events are not in time order; the sample has them sorted by time, as replay needs"
+        ));
+    }
+    let rate = rates::estimate(&times, events.len());
     Ok(SampleDraft {
         name: name.to_string(),
         source: path.to_path_buf(),
@@ -175,7 +181,7 @@ pub fn analyse(path: &Path, name: &str, opts: &InitOptions) -> Result<SampleDraf
         events,
         breaker,
         tokens,
-        times: found.times,
+        times,
         rate,
         warnings,
     })
@@ -230,6 +236,20 @@ pub fn run(opts: &InitOptions) -> Result<(Vec<String>, Vec<String>), Vec<String>
         .app
         .clone()
         .unwrap_or_else(|| default_app(&opts.files[0]));
+    for (flag, v) in [
+        ("--name", &opts.name),
+        ("--sourcetype", &opts.sourcetype),
+        ("--index", &opts.index),
+        ("--host", &opts.host),
+    ] {
+        if let Some(v) = v
+            && (v.trim().is_empty() || v.contains(['\n', '\r']))
+        {
+            return Err(vec![format!(
+                "{flag} must be one non-empty line, got {v:?}"
+            )]);
+        }
+    }
     if let Err(e) = app::check_target(&app_dir, opts.force) {
         return Err(vec![e]);
     }

@@ -52,6 +52,32 @@ pub fn estimate(times: &[Option<i64>], events: usize) -> Rate {
     }
 }
 
+/// Sorts events by time (an event without one keeps the time of the event before it), for
+/// replay. `false` when they were in order already.
+pub fn sort_by_time(events: &mut Vec<String>, times: &mut Vec<Option<i64>>) -> bool {
+    let mut last = i64::MIN;
+    let keys: Vec<i64> = times
+        .iter()
+        .map(|t| {
+            if let Some(t) = t {
+                last = *t;
+            }
+            last
+        })
+        .collect();
+    if keys.windows(2).all(|w| w[0] <= w[1]) {
+        return false;
+    }
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| keys[i]);
+    *events = order
+        .iter()
+        .map(|&i| std::mem::take(&mut events[i]))
+        .collect();
+    *times = order.iter().map(|&i| times[i]).collect();
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +94,17 @@ mod tests {
         assert_eq!((r.count, r.interval), (1, 3600));
         let r = estimate(&[None, None], 2);
         assert_eq!((r.count, r.interval, r.per_second), (2, 60, None));
+    }
+
+    #[test]
+    fn replay_order() {
+        let mut ev: Vec<String> = ["b", "b2", "a", "c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut t = vec![Some(20), None, Some(10), Some(30)];
+        assert!(sort_by_time(&mut ev, &mut t));
+        assert_eq!(ev, ["a", "b", "b2", "c"]);
+        assert!(!sort_by_time(&mut ev, &mut t));
     }
 }

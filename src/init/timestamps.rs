@@ -126,8 +126,15 @@ static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
         ),
         family(
             "syslog",
-            r"[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}",
-            &["%b %d %H:%M:%S", "%b %e %H:%M:%S", "%b %-d %H:%M:%S"],
+            r"[A-Z][a-z]{2} {1,2}\d{1,2} {1,2}\d{2}:\d{2}:\d{2}",
+            // The last two: Cisco IOS pads the day and time to columns.
+            &[
+                "%b %d %H:%M:%S",
+                "%b %e %H:%M:%S",
+                "%b %-d %H:%M:%S",
+                "%b %e  %H:%M:%S",
+                "%b  %d %H:%M:%S",
+            ],
             true,
             false,
         ),
@@ -232,11 +239,20 @@ pub struct Detected {
 
 /// Reads `text` with `format` and renders it again; the instant when both agree.
 pub fn round_trip(format: &str, text: &str) -> Option<DateTime<FixedOffset>> {
+    round_trip_with(format, &TimeFormat::compile(format), text)
+}
+
+/// [`round_trip`] with the format already compiled.
+fn round_trip_with(
+    format: &str,
+    compiled: &TimeFormat,
+    text: &str,
+) -> Option<DateTime<FixedOffset>> {
     let parse_format = format.replace("%-", "%").replace("%:z", "%z");
     let (naive, offset) = strptime_in_year(&parse_format, text, 2000)?;
     let offset = offset.unwrap_or(FixedOffset::east_opt(0)?);
     let t = naive.and_local_timezone(offset).single()?;
-    if TimeFormat::compile(format).render_to_string(&t) != text {
+    if compiled.render_to_string(&t) != text {
         return None;
     }
     let has_year = ["%Y", "%y", "%s"].iter().any(|d| format.contains(d));
@@ -391,45 +407,55 @@ pub fn detect(events: &[String], claims: &mut Claims) -> Detected {
             continue;
         }
         let core = |h: &Hit| &events[h.event][h.start..h.core_end];
-        let Some((format, _)) = fam
-            .formats
+        let compiled: Vec<TimeFormat> =
+            fam.formats.iter().map(|f| TimeFormat::compile(f)).collect();
+        // For each hit, the instant each format reads from it (None: no round trip).
+        let reads: Vec<Vec<Option<i64>>> = hits
             .iter()
-            .map(|f| {
-                (
-                    f,
-                    hits.iter()
-                        .filter(|h| round_trip(f, core(h)).is_some())
-                        .count(),
-                )
+            .map(|h| {
+                fam.formats
+                    .iter()
+                    .zip(&compiled)
+                    .map(|(f, c)| round_trip_with(f, c, core(h)).map(|t| t.timestamp()))
+                    .collect()
             })
-            .filter(|&(_, n)| n > 0)
-            .fold(None::<(&String, usize)>, |best, (f, n)| match best {
-                Some((_, b)) if b >= n => best,
-                _ => Some((f, n)),
-            })
-        else {
-            continue;
-        };
-        let hits: Vec<Hit> = hits
-            .into_iter()
-            .filter(|h| round_trip(format, core(h)).is_some())
             .collect();
-        let token = family_token(fam, format, &hits);
-        for h in &hits {
-            claims.claim(h.event, h.start, h.end);
-            if let Some(t) = round_trip(format, core(h)) {
-                let slot = &mut times[h.event];
-                if slot.is_none_or(|(s, _)| h.start < s) {
-                    *slot = Some((h.start, t.timestamp()));
+        // Greedy: the format that renders most of the remaining hits, until none is left;
+        // formats of one family render disjoint texts, so their tokens do not overlap.
+        let mut left: Vec<usize> = (0..hits.len()).collect();
+        loop {
+            let best = (0..fam.formats.len())
+                .map(|f| (f, left.iter().filter(|&&h| reads[h][f].is_some()).count()))
+                .fold(
+                    (0, 0),
+                    |best, (f, n)| if n > best.1 { (f, n) } else { best },
+                );
+            if best.1 == 0 {
+                break;
+            }
+            let f = best.0;
+            let (mine, rest): (Vec<usize>, Vec<usize>) =
+                left.iter().partition(|&&h| reads[h][f].is_some());
+            left = rest;
+            let mine_hits: Vec<Hit> = mine.iter().map(|&h| hits[h].clone()).collect();
+            let token = family_token(fam, &fam.formats[f], &mine_hits);
+            for &h in &mine {
+                let hit = &hits[h];
+                claims.claim(hit.event, hit.start, hit.end);
+                let slot = &mut times[hit.event];
+                if let Some(t) = reads[h][f]
+                    && slot.is_none_or(|(s, _)| hit.start < s)
+                {
+                    *slot = Some((hit.start, t));
                 }
             }
+            let covered = mine_hits
+                .iter()
+                .map(|h| h.event)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            tokens.push((token, covered));
         }
-        let covered = hits
-            .iter()
-            .map(|h| h.event)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        tokens.push((token, covered));
     }
     tokens.extend(epoch_tokens(events, claims, &mut times));
     Detected {

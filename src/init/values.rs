@@ -94,7 +94,7 @@ impl Kind {
                 r"(?:\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b|\b(?:[0-9A-Fa-f]{1,4}:)+:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?\b|::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)\b)"
             }
             Kind::Ipv4 => {
-                r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b"
+                r"\b(?:25[0-4]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b"
             }
         }
     }
@@ -103,7 +103,8 @@ impl Kind {
         let dotted_digit =
             |b: &[u8]| b.first() == Some(&b'.') && b.get(1).is_some_and(u8::is_ascii_digit);
         match self {
-            Kind::Ipv4 => !dotted_digit(after) && before != Some(b'.'),
+            // A netmask (255.255.255.0) is configuration, not an address that varies.
+            Kind::Ipv4 => !dotted_digit(after) && before != Some(b'.') && !text.starts_with("255."),
             Kind::Ipv6 => {
                 text.parse::<Ipv6Addr>().is_ok()
                     && text.split(':').filter(|g| !g.is_empty()).count() >= 2
