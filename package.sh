@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# package.sh: build dist/SA-Eventgen-<version>.spl, the Splunk app.
+# package.sh: build dist/SA-Eventgen-<version>.spl, the Splunk app, and leave the binary it
+# packages beside it as dist/eventgen (what deploy/Containerfile puts in the container image).
 #
 # The app is assembled in a staging folder from
 #   app/       metadata/, README/, static/ icons, README.md
@@ -39,7 +40,7 @@
 #   EVENTGEN_LIBC=musl|gnu  force one of the two ways above (the default picks musl if it can)
 #   EVENTGEN_SKIP_SPEC=1 if `<binary> spec` fails, ship a placeholder eventgen.conf.spec and
 #                        skip the `--scheme` smoke test (only for binaries without the CLI)
-#   DIST_DIR=dir         where to write the .spl (default: dist)
+#   DIST_DIR=dir         where to write the .spl and the binary (default: dist)
 #   CARGO_TARGET_DIR and cargo's other settings are honoured: cargo says where it builds.
 set -euo pipefail
 
@@ -185,3 +186,8 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
   -C "$stage" -cf - "$app_id" | gzip -n -9 >"$out.tmp"
 mv "$out.tmp" "$out"
 note "wrote $out ($(du -h "$out" | cut -f1))"
+# The same binary on its own, for the container image (deploy/Containerfile).
+cp "$bin" "$dist/eventgen.tmp"
+chmod 0755 "$dist/eventgen.tmp"
+mv "$dist/eventgen.tmp" "$dist/eventgen"
+note "wrote $dist/eventgen"

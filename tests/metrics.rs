@@ -438,6 +438,62 @@ fn splunk_mode_logs_the_figures_as_key_value_lines_for_its_shard() {
         "{}",
         last("run")
     );
+    // The dashboard's own extractions find every field in these lines, including the pid
+    // (which it must not take from the app's props.conf: the search head may not have it).
+    let pid = child.0.id().to_string();
+    for (kind, fields) in [
+        ("sample", &["pid", "sample", "events", "bytes"][..]),
+        ("output", &["pid", "output", "sent", "failed", "retried", "queued"][..]),
+        ("run", &["lag_seconds"][..]),
+    ] {
+        let line = last(kind);
+        let found = dashboard_fields(&format!("\"metrics kind={kind}\""), &line);
+        for f in fields {
+            assert!(found.iter().any(|(k, _)| k == f), "{kind}: no {f} in {found:?} from {line}");
+        }
+        if let Some((_, v)) = found.iter().find(|(k, _)| k == "pid") {
+            assert_eq!(*v, pid, "{line}");
+        }
+    }
+}
+
+/// The fields the dashboard's searches that select `marker` extract from `line`, by running
+/// their `| rex "..."` commands (SPL's `\"` unescaped) over it.
+fn dashboard_fields(marker: &str, line: &str) -> Vec<(String, String)> {
+    let xml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("default/data/ui/views/eventgen_metrics.xml"),
+    )
+    .unwrap();
+    let mut found = Vec::new();
+    let mut selected = 0;
+    for query in xml.split("<query>").skip(1) {
+        let query = query.split("</query>").next().unwrap();
+        let query = query
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        if !query.starts_with("index=") || !query.contains(marker) {
+            continue;
+        }
+        selected += 1;
+        assert!(
+            !query.contains("sourcetype="),
+            "the sourcetype comes from the app's props.conf: {query}"
+        );
+        for rex in query.lines().filter_map(|l| l.strip_prefix("| rex \"")) {
+            let pattern = rex.strip_suffix('"').unwrap().replace("\\\"", "\"");
+            let re = regex::Regex::new(&pattern).unwrap();
+            let caps = re
+                .captures(line)
+                .unwrap_or_else(|| panic!("rex {pattern:?} does not match {line}"));
+            for name in re.capture_names().flatten() {
+                found.push((name.to_string(), caps[name].to_string()));
+            }
+        }
+    }
+    assert!(selected > 0, "no dashboard search selects {marker}");
+    found
 }
 
 #[test]

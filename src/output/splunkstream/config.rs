@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::conf::{Setting, Settings};
+use crate::conf::{Setting, Settings, secrets};
 use crate::output::hec::config::{TlsKeys, proxy_setting, tls_settings};
 use crate::output::http::{Proxy, base_url};
 use crate::output::netcore::address;
@@ -221,11 +221,16 @@ impl SplunkStreamConfig {
                     Vec::new()
                 }
             };
-            let user = text("splunkUser").unwrap_or_default();
-            let password = settings
-                .get("splunkPass")
-                .map(|s| s.value.clone())
-                .unwrap_or_default();
+            // Either may be a ${env:…}/${file:…} reference.
+            let mut credential = |key: &str| match settings.get(key) {
+                None => String::new(),
+                Some(s) => secrets::secret(s).unwrap_or_else(|msg| {
+                    bad(&mut problems, key, Some(s), msg);
+                    String::new()
+                }),
+            };
+            let user = credential("splunkUser").trim().to_string();
+            let password = credential("splunkPass");
             // Eventgen accepts this and fails at the first login; only inside Splunk (with
             // keepOutputMode) it needs no credentials.
             for (key, empty) in [
