@@ -49,6 +49,9 @@ macro_rules! generate_options {
                            EVENTGEN_SHARDS (or auto/N)
         --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running
                            (e.g. 127.0.0.1:9108, or :9108 for every address)
+        --no-reload        do not watch the configuration: by default a change to an
+                           eventgen.conf or sample file the run uses takes effect at each
+                           sample's next interval (a change with errors is logged and ignored)
         --strict           treat warnings as errors (exit 2), for linting an app in CI
     -v, --verbose          print the plan, a stats line every 10 s and a summary to stderr
         --stats SECS       with -v, the seconds between stats lines (0: none)
@@ -158,6 +161,8 @@ pub struct GenerateArgs {
     pub metrics: Option<String>,
     /// Warnings count as errors (`check --strict`, for linting an app in CI).
     pub strict: bool,
+    /// `--no-reload`: do not watch the configuration while generating.
+    pub no_reload: bool,
 }
 
 fn err(msg: impl Into<String>) -> String {
@@ -253,6 +258,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             Long("chart") => g.chart = true,
             Short('h') | Long("help") => g.help = true,
             Long("strict") => g.strict = true,
+            Long("no-reload") => g.no_reload = true,
             Value(v) if g.conf.is_none() => g.conf = Some(PathBuf::from(v)),
             other => return Err(other.unexpected().to_string()),
         }
@@ -506,7 +512,19 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
         metrics_addr: g.metrics.clone(),
         ..RunOptions::new(clock, stop)
     };
-    match pipeline::run(plan, opts) {
+    // Live reload: the same CONF and flags, read again when a file changes.
+    let watch = (!g.no_reload).then(|| {
+        let conf = g.conf.clone();
+        crate::reload::Watch {
+            sources: Box::new(move || {
+                conf_sources(conf.as_deref())
+                    .map(|(s, _)| s)
+                    .unwrap_or_default()
+            }),
+            overrides: g.overrides.clone(),
+        }
+    });
+    match pipeline::run_reloading(plan, opts, watch) {
         Ok(r) => {
             for (name, events, bytes) in &r.per_sample {
                 log::info(&format!("sample {name}: {events} events, {bytes} bytes"));

@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod problem;
 pub mod progress;
+pub mod reload;
 pub mod rng;
 pub mod shard;
 pub mod signal;

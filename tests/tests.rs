@@ -36,6 +36,7 @@ mod outputs;
 mod progress;
 mod properties;
 mod real_apps;
+mod reload;
 mod reliability;
 mod replay;
 mod samples;

@@ -266,7 +266,16 @@ pub fn run() -> u8 {
         log_metrics_every: Some(metrics_log_every()),
         ..RunOptions::new(Clock::Real, stop)
     };
-    match pipeline::run(plan, opts) {
+    // Live reload (a deployment server's push, an edit): the apps' eventgen.conf files and
+    // samples are watched; EVENTGEN_NO_RELOAD=1 in splunkd's environment turns it off.
+    let watch = (std::env::var("EVENTGEN_NO_RELOAD").as_deref() != Ok("1")).then(|| {
+        let home = home.clone();
+        crate::reload::Watch {
+            sources: Box::new(move || app_sources(&home)),
+            overrides: overrides.clone(),
+        }
+    });
+    match pipeline::run_reloading(plan, opts, watch) {
         Ok(r) => {
             log.info(&format!(
                 "eventgen stopping: {} events ({} bytes of event text) generated",

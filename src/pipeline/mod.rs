@@ -8,6 +8,7 @@
 //! this shard's jobs, [`workers`] render them into batches, and the [`reducer`] writes the
 //! batches in order to the outputs and counts what was delivered.
 
+mod carry;
 mod count;
 mod dispatch;
 mod jobs;
@@ -21,7 +22,7 @@ mod testing;
 mod workers;
 
 use std::io;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -43,7 +44,9 @@ use crate::timing::clock::Clock;
 
 pub(crate) use count::{base_count, fixed_count, template_average};
 use dispatch::{Dispatch, JobQueue};
+use carry::Carry;
 use reducer::{Delivery, Reduced};
+use schedule::Segment;
 pub use sinks::register_secrets;
 
 /// Jobs or batches in flight per worker.
@@ -120,30 +123,129 @@ pub struct OutputReport {
 
 /// Runs the plan until every sample has ended or `stop` is raised.
 pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
+    let clock = opts.clock;
+    let mut outputs = sinks::OutputPool::default();
+    run_segment(plan, &opts, clock, &mut outputs, Segment::default()).map(|s| s.report)
+}
+
+/// Runs the plan like [`run`], and when `watch` is given, watches the files it came from: a
+/// changed configuration without errors takes over at each sample's next firing (see
+/// [`crate::reload`]), with the same outputs, and the run goes on until the last plan ends.
+pub fn run_reloading(
+    plan: Plan,
+    opts: RunOptions,
+    watch: Option<crate::reload::Watch>,
+) -> io::Result<RunReport> {
+    let Some(watch) = watch else {
+        return run(plan, opts);
+    };
+    let watching = Arc::new(Done::new());
+    let reloader = crate::reload::spawn(&plan, watch, watching.clone())?;
+    let mut outputs = sinks::OutputPool::default();
+    let mut total = RunReport::default();
+    let (mut plan, mut clock, mut carry) = (plan, opts.clock, None);
+    let result = loop {
+        let segment = Segment {
+            carry: carry.as_ref(),
+            reload: Some(&reloader),
+        };
+        let done = match run_segment(plan, &opts, clock, &mut outputs, segment) {
+            Ok(done) => done,
+            Err(e) => break Err(e),
+        };
+        total.add(done.report);
+        match (done.carry, reloader.take()) {
+            (Some(c), Some(next)) => {
+                clock = match opts.clock {
+                    Clock::Virtual { .. } => Clock::Virtual { now: c.at },
+                    Clock::Real => Clock::Real,
+                };
+                plan = next;
+                carry = Some(c);
+            }
+            _ => break Ok(total),
+        }
+    };
+    watching.raise();
+    result
+}
+
+impl RunReport {
+    /// Adds a later segment of the same run (a reload): per sample and per output by name.
+    fn add(&mut self, later: RunReport) {
+        self.events += later.events;
+        self.bytes += later.bytes;
+        self.elapsed += later.elapsed;
+        self.output_errors += later.output_errors;
+        self.broken_pipe |= later.broken_pipe;
+        for o in later.outputs {
+            match self.outputs.iter_mut().find(|x| x.name == o.name) {
+                Some(x) => {
+                    x.events += o.events;
+                    x.failed += o.failed;
+                }
+                None => self.outputs.push(o),
+            }
+        }
+        for (name, events, bytes) in later.per_sample {
+            match self.per_sample.iter_mut().find(|x| x.0 == name) {
+                Some(x) => {
+                    x.1 += events;
+                    x.2 += bytes;
+                }
+                None => self.per_sample.push((name, events, bytes)),
+            }
+        }
+    }
+}
+
+/// What one segment of a run did, and where it stopped if it stopped for a reload.
+struct SegmentDone {
+    report: RunReport,
+    carry: Option<Carry>,
+}
+
+/// Runs `plan` on `clock` with the outputs of `pool` until every sample has ended, `stop` is
+/// raised, or (with `segment.reload`) a new plan waits.
+fn run_segment(
+    mut plan: Plan,
+    opts: &RunOptions,
+    clock: Clock,
+    pool: &mut sinks::OutputPool,
+    segment: Segment,
+) -> io::Result<SegmentDone> {
+    pool.adopt(&mut plan);
     register_secrets(&plan);
     let plan = Arc::new(plan);
     let started = Instant::now();
     let stats = Arc::new(Stats::new(plan.samples.len()));
-    let mut metrics = Metrics::new(&plan, stats.clone(), opts.shard, opts.clock.is_virtual());
+    let mut metrics = Metrics::new(&plan, stats.clone(), opts.shard, clock.is_virtual());
     let names: Vec<String> = plan.outputs.iter().map(OutputSpec::describe).collect();
     let sinks::Opened { sinks, shutdowns } =
-        sinks::open_all(&plan, opts.modinput_stream, &mut metrics)?;
+        pool.open(&plan, opts.modinput_stream, &mut metrics)?;
     let metrics = Arc::new(metrics);
     let done = Arc::new(Done::new());
     let scheduled = Arc::new(OnceLock::<Instant>::new());
-    let (server, reporter) = spawn_metrics(&opts, &metrics, &done)?;
+    let (server, reporter) = spawn_metrics(opts, &metrics, &done)?;
     let watcher = sinks::spawn_stop_watch(shutdowns, &opts.stop, &done, &scheduled)?;
     let workers = plan.generator_workers.max(1);
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
     let (out_tx, out_rx) = bounded::<Delivery>(workers * QUEUE_PER_WORKER);
-    let starts = Arc::new(state::counter_starts(&plan));
+    let fresh = state::counter_starts(&plan);
+    let starts = Arc::new(match segment.carry {
+        Some(c) => c.counter_starts(&plan, fresh),
+        None => fresh,
+    });
     let shared = Arc::new(SharedCounters::new(
         &plan,
         &starts,
         opts.shard.index as i64,
         opts.shard.count as i64,
     ));
-    let seed = plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64());
+    let seed = match segment.carry {
+        Some(c) => c.seed,
+        None => plan.seed.unwrap_or_else(|| Rng::from_entropy().next_u64()),
+    };
     let mut probe = SizeProbe::new(plan.clone(), &starts, seed);
 
     let workers::Workers { handles, pools } = workers::spawn(
@@ -155,6 +257,9 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     let reducer_metrics = metrics.clone();
     let stop_r = opts.stop.clone();
     let scheduled_r = scheduled.clone();
+    // Set when the scheduler stops for a reload: the outputs stay open for the next plan.
+    let keep_open = Arc::new(AtomicBool::new(false));
+    let keep_open_r = keep_open.clone();
     let reducer = std::thread::Builder::new()
         .name("output".into())
         .spawn(move || {
@@ -166,6 +271,7 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
                 &reducer_metrics,
                 &stop_r,
                 &scheduled_r,
+                &keep_open_r,
             )
         })?;
 
@@ -181,9 +287,9 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         seq: 0,
         metrics: &metrics,
     };
-    let (final_counters, replay_next) = schedule::schedule(
+    let scheduled_at = schedule::schedule(
         &plan,
-        opts.clock,
+        clock,
         &opts.stop,
         &mut dispatch,
         &stats,
@@ -191,17 +297,26 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
         &resume,
         &starts,
         &mut probe,
+        segment,
     );
+    let (final_counters, replay_next) = scheduled_at.positions();
     metrics.set_idle();
     drop(queue);
-    let _ = scheduled.set(Instant::now());
+    if scheduled_at.boundary.is_some() {
+        keep_open.store(true, Ordering::Relaxed);
+    } else {
+        // The finish grace starts (only when the run ends: a reload keeps the outputs).
+        let _ = scheduled.set(Instant::now());
+    }
     for h in handles {
         let _ = h.join();
     }
-    let reduced = reducer.join().unwrap_or_else(|_| Reduced {
+    let mut reduced = reducer.join().unwrap_or_else(|_| Reduced {
         errors: 1,
         ..Reduced::default()
     });
+    let kept = !reduced.kept.is_empty() || plan.outputs.is_empty();
+    pool.give_back(std::mem::take(&mut reduced.kept));
     progress.finish();
     done.raise();
     let _ = watcher.join();
@@ -226,7 +341,18 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
     }
     state::save_counters(&plan, &shared, &final_counters);
     state::save_replay_positions(&plan, &replay_next);
-    Ok(RunReport {
+    let carry = match scheduled_at.boundary {
+        Some(at) if kept => Some(Carry::new(
+            &plan,
+            &scheduled_at.states,
+            &state::next_counters(&plan, &shared, &final_counters),
+            (scheduled_at.t0, at),
+            seed,
+            scheduled_at.rng,
+        )),
+        _ => None,
+    };
+    let report = RunReport {
         events: stats.total_events(),
         bytes: stats.total_bytes(),
         elapsed: started.elapsed(),
@@ -239,7 +365,8 @@ pub fn run(plan: Plan, opts: RunOptions) -> io::Result<RunReport> {
             .enumerate()
             .map(|(i, s)| (s.name.clone(), stats.events(i), stats.bytes(i)))
             .collect(),
-    })
+    };
+    Ok(SegmentDone { report, carry })
 }
 
 /// The metrics server (`--metrics`) and the thread that logs the metrics periodically.

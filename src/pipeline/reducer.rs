@@ -39,6 +39,8 @@ pub(super) struct Reduced {
     pub(super) unread: u64,
     pub(super) summaries: Vec<String>,
     pub(super) outputs: Vec<OutputReport>,
+    /// The outputs, flushed and still open, when the run goes on with a new plan.
+    pub(super) kept: Vec<Box<dyn Sink>>,
 }
 
 /// The reducer's state: sinks and what happened to them.
@@ -178,6 +180,7 @@ pub(super) fn reduce(
     metrics: &Metrics,
     stop: &AtomicBool,
     scheduled: &OnceLock<Instant>,
+    keep_open: &AtomicBool,
 ) -> Reduced {
     let n = sinks.len();
     let mut r = Reducer {
@@ -223,6 +226,28 @@ pub(super) fn reduce(
         metrics.queued_batches.fetch_sub(1, Ordering::Relaxed);
         r.deliver(d);
     }
+    if keep_open.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+        // A reload: the next plan writes on to the same outputs.
+        for o in 0..n {
+            if let Err(e) = r.sinks[o].flush() {
+                r.io_error(o, &e);
+            }
+        }
+        let outputs = (0..n)
+            .map(|o| OutputReport {
+                name: r.names[o].clone(),
+                events: r.handed[o],
+                failed: r.lost[o],
+            })
+            .collect();
+        return Reduced {
+            errors: r.errors,
+            broken: r.broken,
+            summaries: Vec::new(),
+            outputs,
+            kept: std::mem::take(&mut r.sinks),
+        };
+    }
     let deadline = finish_deadline(stop, scheduled);
     let mut summaries = Vec::new();
     for o in 0..n {
@@ -251,6 +276,7 @@ pub(super) fn reduce(
         unread: r.unread + r.sinks.iter().map(|s| s.unread_events()).sum::<u64>(),
         summaries,
         outputs,
+        kept: Vec::new(),
     }
 }
 

@@ -8,12 +8,14 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, FixedOffset};
 
+use super::carry::Carry;
 use super::count::firing_count;
 use super::dispatch::Dispatch;
 use super::jobs::emit;
 use super::replay::{Ahead, fire_replay};
 use crate::generate::probe::SizeProbe;
 use crate::plan::{End, Generator, Plan, SamplePlan};
+use crate::reload::Reloader;
 use crate::rng::Rng;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
@@ -142,8 +144,39 @@ impl Firing<'_, '_> {
     }
 }
 
+/// How a segment of a reloading run starts and may end (see [`super::carry`]).
+#[derive(Default, Clone, Copy)]
+pub(super) struct Segment<'a> {
+    /// Where the previous segment left the run.
+    pub(super) carry: Option<&'a Carry>,
+    /// Where a new plan waits: the scheduler stops at the first firing after it arrives.
+    pub(super) reload: Option<&'a Reloader>,
+}
+
+/// Where the scheduler left the run.
+pub(super) struct Scheduled {
+    pub(super) states: Vec<SampleState>,
+    /// The run's start.
+    pub(super) t0: Micros,
+    /// Set when it stopped for a reload: the first firing it did not make.
+    pub(super) boundary: Option<Micros>,
+    /// The scheduler's random numbers, where they were.
+    pub(super) rng: Rng,
+}
+
+impl Scheduled {
+    /// Each sample's counter values and replay position (next event), for the state folder.
+    pub(super) fn positions(&self) -> (Vec<Vec<i64>>, Vec<usize>) {
+        (
+            self.states.iter().map(|s| s.counters.clone()).collect(),
+            self.states.iter().map(|s| s.replay_next).collect(),
+        )
+    }
+}
+
 /// The scheduler: fires each sample on absolute deadlines and turns firings into jobs.
-/// Returns each sample's counter values and replay position at the end, for the state folder.
+/// Returns where it left each sample: counter values and replay positions for the state
+/// folder, and everything a reload carries over.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn schedule(
     plan: &Plan,
@@ -155,15 +188,22 @@ pub(super) fn schedule(
     resume_positions: &[usize],
     starts: &[Vec<i64>],
     probe: &mut SizeProbe,
-) -> (Vec<Vec<i64>>, Vec<usize>) {
-    let t0 = clock.now();
+    segment: Segment,
+) -> Scheduled {
+    let start = clock.now();
+    // A reload's segment goes on with the run's start (for `end` times).
+    let t0 = segment.carry.map_or(start, |c| c.t0);
     let mut states: Vec<SampleState> = plan
         .samples
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let resume = resume_positions.get(i).copied().unwrap_or(0);
-            SampleState::new(s, t0, resume, starts[i].clone())
+            let st = SampleState::new(s, start, resume, starts[i].clone());
+            match segment.carry {
+                Some(c) => c.apply(s, st),
+                None => st,
+            }
         })
         .collect();
     stats.set_span(
@@ -183,11 +223,19 @@ pub(super) fn schedule(
     let mut firing = Firing {
         plan,
         seed,
-        rng: Rng::derive(seed, u64::MAX),
+        rng: segment
+            .carry
+            .map_or_else(|| Rng::derive(seed, u64::MAX), |c| c.rng.clone()),
         probe,
         jobs,
     };
-    while let Some(Reverse((deadline, i))) = heap.pop() {
+    let mut boundary = None;
+    'firings: while let Some(Reverse((deadline, i))) = heap.pop() {
+        if segment.reload.is_some_and(Reloader::is_pending) {
+            // A new plan: it takes over from this firing on.
+            boundary = Some(deadline);
+            break;
+        }
         let s = &plan.samples[i];
         firing
             .jobs
@@ -232,11 +280,11 @@ pub(super) fn schedule(
             let mut t = from;
             while t < deadline {
                 if firing.jobs.stopped() {
-                    return positions(&states);
+                    break 'firings;
                 }
                 let hi = (t + step).min(deadline);
                 if !firing.fire(i, &mut states[i], (t, &s.tz.datetime(t)), (t, hi - 1)) {
-                    return positions(&states);
+                    break 'firings;
                 }
                 stats.set_position(hi);
                 t = hi;
@@ -258,15 +306,12 @@ pub(super) fn schedule(
         st.next = deadline + step;
         heap.push(Reverse((st.next, i)));
     }
-    positions(&states)
-}
-
-/// Each sample's counter values and replay position (next event), for the state folder.
-fn positions(states: &[SampleState]) -> (Vec<Vec<i64>>, Vec<usize>) {
-    (
-        states.iter().map(|s| s.counters.clone()).collect(),
-        states.iter().map(|s| s.replay_next).collect(),
-    )
+    Scheduled {
+        states,
+        t0,
+        boundary,
+        rng: firing.rng,
+    }
 }
 
 /// The event time at which the whole run ends, for the progress display: the latest end of
@@ -385,7 +430,13 @@ mod tests {
         let (mut a, mut b) = (state(&p, 0), state(&p, 1));
         a.counters[0] = 42;
         b.replay_next = 3;
-        assert_eq!(positions(&[a, b]), (vec![vec![42], vec![]], vec![0, 3]));
+        let done = Scheduled {
+            states: vec![a, b],
+            t0: T0,
+            boundary: None,
+            rng: Rng::derive(1, 1),
+        };
+        assert_eq!(done.positions(), (vec![vec![42], vec![]], vec![0, 3]));
     }
 
     #[test]

@@ -87,30 +87,95 @@ pub(super) struct Opened {
     pub(super) shutdowns: Vec<Shutdown>,
 }
 
-/// Opens every output of the plan, in plan order, and gives the network outputs' delivery
-/// counters to `metrics`.
-pub(super) fn open_all(
-    plan: &Plan,
-    modinput_stream: bool,
-    metrics: &mut Metrics,
-) -> io::Result<Opened> {
-    let mut sinks = Vec::with_capacity(plan.outputs.len());
-    let mut shutdowns = Vec::new();
-    for (o, spec) in plan.outputs.iter().enumerate() {
-        let mut net_stats = None;
-        sinks.push(
-            open_sink(spec, modinput_stream, &mut shutdowns, &mut net_stats).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot open output {}: {e}", spec.describe()),
-                )
-            })?,
-        );
-        if let Some(h) = net_stats {
-            metrics.set_net(o, h);
+/// One output of the pool: its spec, the sink while it is not lent to a segment, and what
+/// was handed out when it was opened.
+struct Pooled {
+    spec: OutputSpec,
+    sink: Option<Box<dyn Sink>>,
+    shutdowns: Vec<Shutdown>,
+    net_stats: Option<Arc<NetStats>>,
+}
+
+/// The outputs of a run, kept open across the segments of a reloading run: an output of a
+/// new plan equal to an open one is that one (the same connections, file and modular input
+/// stream), a new one is opened, and one no sample uses any more stays open, idle, until the
+/// run ends.
+#[derive(Default)]
+pub(super) struct OutputPool {
+    outputs: Vec<Pooled>,
+}
+
+impl OutputPool {
+    /// Rewrites the plan's outputs as the pool's, followed by the plan's new ones, and points
+    /// every sample at its output there.
+    pub(super) fn adopt(&mut self, plan: &mut Plan) {
+        let mut specs: Vec<OutputSpec> = self.outputs.iter().map(|p| p.spec.clone()).collect();
+        let index: Vec<usize> = plan
+            .outputs
+            .iter()
+            .map(|spec| match specs.iter().position(|s| s == spec) {
+                Some(i) => i,
+                None => {
+                    specs.push(spec.clone());
+                    specs.len() - 1
+                }
+            })
+            .collect();
+        for s in &mut plan.samples {
+            s.output = index[s.output];
+        }
+        plan.outputs = specs;
+    }
+
+    /// Lends every output of `plan` (adopted) to a segment, opening the new ones, and gives
+    /// the network outputs' delivery counters to `metrics`.
+    pub(super) fn open(
+        &mut self,
+        plan: &Plan,
+        modinput_stream: bool,
+        metrics: &mut Metrics,
+    ) -> io::Result<Opened> {
+        let mut sinks = Vec::with_capacity(plan.outputs.len());
+        let mut all_shutdowns = Vec::new();
+        for (o, spec) in plan.outputs.iter().enumerate() {
+            if o == self.outputs.len() {
+                let mut shutdowns = Vec::new();
+                let mut net_stats = None;
+                let sink = open_sink(spec, modinput_stream, &mut shutdowns, &mut net_stats)
+                    .map_err(|e| {
+                        io::Error::new(
+                            e.kind(),
+                            format!("cannot open output {}: {e}", spec.describe()),
+                        )
+                    })?;
+                self.outputs.push(Pooled {
+                    spec: spec.clone(),
+                    sink: Some(sink),
+                    shutdowns,
+                    net_stats,
+                });
+            }
+            let p = &mut self.outputs[o];
+            sinks.push(p.sink.take().ok_or_else(|| {
+                io::Error::other(format!("output {} is not open", spec.describe()))
+            })?);
+            all_shutdowns.extend(p.shutdowns.iter().cloned());
+            if let Some(h) = &p.net_stats {
+                metrics.set_net(o, h.clone());
+            }
+        }
+        Ok(Opened {
+            sinks,
+            shutdowns: all_shutdowns,
+        })
+    }
+
+    /// Takes back the outputs a segment kept open, in the order it was lent them.
+    pub(super) fn give_back(&mut self, sinks: Vec<Box<dyn Sink>>) {
+        for (p, sink) in self.outputs.iter_mut().zip(sinks) {
+            p.sink = Some(sink);
         }
     }
-    Ok(Opened { sinks, shutdowns })
 }
 
 /// A stop request (SIGTERM) also releases outputs blocked on an unreachable server, and so

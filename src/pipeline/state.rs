@@ -78,6 +78,30 @@ pub(super) fn save_replay_positions(plan: &Plan, next: &[usize]) {
     }
 }
 
+/// Where each counter goes on: the scheduler's value for counters that follow event
+/// positions, the shared counter's (without this shard's offset) for the others.
+pub(super) fn next_counters(
+    plan: &Plan,
+    shared: &SharedCounters,
+    finals: &[Vec<i64>],
+) -> Vec<Vec<i64>> {
+    plan.samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (0..s.counters.len())
+                .map(|c| {
+                    if s.ordinal_counters() {
+                        finals[i][c]
+                    } else {
+                        shared.resume_value(i, c)
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 pub(super) fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<i64>]) {
     let Some(dir) = &plan.state_dir else { return };
     if let Err(e) = std::fs::create_dir_all(dir) {
@@ -87,13 +111,10 @@ pub(super) fn save_counters(plan: &Plan, shared: &SharedCounters, finals: &[Vec<
         ));
         return;
     }
+    let next_values = next_counters(plan, shared, finals);
     for (i, s) in plan.samples.iter().enumerate() {
         for (c, spec) in s.counters.iter().enumerate() {
-            let next = if s.ordinal_counters() {
-                finals[i][c]
-            } else {
-                shared.resume_value(i, c)
-            };
+            let next = next_values[i][c];
             let path = state_path(dir, s, &spec.state_name);
             if let Err(e) = std::fs::write(&path, format!("{next}\n")) {
                 log::error(&format!(

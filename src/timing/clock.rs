@@ -11,7 +11,7 @@ use super::Micros;
 /// Longest single sleep, so a stop request is seen quickly.
 const SLEEP_SLICE: Duration = Duration::from_millis(20);
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub enum Clock {
     Real,
     Virtual { now: Micros },
