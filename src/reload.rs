@@ -46,7 +46,11 @@ impl Reloader {
 
     /// The waiting plan, if any.
     pub fn take(&self) -> Option<Plan> {
-        let plan = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let plan = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         self.flag.store(false, Ordering::Relaxed);
         plan
     }
@@ -179,10 +183,7 @@ fn describe_change(old: &[SampleSummary], new: &[SampleSummary]) -> String {
             what.push(format!("output {}", n.output));
         }
         if o.events != n.events || o.tokens != n.tokens {
-            what.push(format!(
-                "{} events, {} tokens",
-                n.events, n.tokens
-            ));
+            what.push(format!("{} events, {} tokens", n.events, n.tokens));
         }
         if !what.is_empty() {
             changed.push(format!("{} ({})", name(n), what.join(", ")));

@@ -58,7 +58,10 @@ fn exec_form(args: &str) -> Vec<String> {
 fn final_stage_is_the_binary_alone(file: &str) -> (Vec<(String, String)>, String) {
     let all = instructions(&read(file));
     let last_from = all.iter().rposition(|(k, _)| k == "FROM").unwrap();
-    assert_eq!(all[last_from].1, "scratch", "{file}: the final stage is empty");
+    assert_eq!(
+        all[last_from].1, "scratch",
+        "{file}: the final stage is empty"
+    );
     let final_stage = &all[last_from + 1..];
     let get = |kw: &str| -> Vec<&str> {
         final_stage
@@ -88,7 +91,10 @@ fn final_stage_is_the_binary_alone(file: &str) -> (Vec<(String, String)>, String
 #[test]
 fn offline_container_file_copies_package_sh_binary_onto_an_empty_image() {
     let (before, source) = final_stage_is_the_binary_alone("deploy/Containerfile");
-    assert!(before.is_empty(), "no build stage, no base image: {before:?}");
+    assert!(
+        before.is_empty(),
+        "no build stage, no base image: {before:?}"
+    );
     assert_eq!(source, "dist/eventgen");
     // The build context keeps that file (and not the target folder).
     let ignore = read(".dockerignore");
@@ -125,6 +131,14 @@ fn offline_image_builds_without_network_and_holds_only_the_binary() {
         .unwrap_or(true)
     {
         return crate::skip::skipped("podman", "apt-get install podman");
+    }
+    if Command::new("podman")
+        .arg("info")
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        return crate::skip::skipped("a working podman", "`podman info` fails here");
     }
     let work = std::env::temp_dir().join(format!("eventgen-image-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
@@ -216,7 +230,11 @@ fn offline_image_builds_without_network_and_holds_only_the_binary() {
     let name = format!("eventgen-test-{}", std::process::id());
     podman(&["create", "--name", &name, &tag]);
     let out_bin = work.join("eventgen");
-    podman(&["cp", &format!("{name}:/eventgen"), out_bin.to_str().unwrap()]);
+    podman(&[
+        "cp",
+        &format!("{name}:/eventgen"),
+        out_bin.to_str().unwrap(),
+    ]);
     podman(&["rm", &name]);
     podman(&["rmi", &tag]);
     let version = Command::new(&out_bin).arg("--version").output().unwrap();
@@ -272,10 +290,16 @@ fn projected(docs: &[Yaml], volume: &str) -> Vec<(String, String)> {
     for source in list(&volume["projected"]["sources"], "projected sources") {
         let (obj, data) = if !source["configMap"].is_badvalue() {
             let name = text(&source["configMap"]["name"], "configMap name");
-            (&source["configMap"], &named(docs, "ConfigMap", name)["data"])
+            (
+                &source["configMap"],
+                &named(docs, "ConfigMap", name)["data"],
+            )
         } else {
             let name = text(&source["secret"]["name"], "secret name");
-            (&source["secret"], &named(docs, "Secret", name)["stringData"])
+            (
+                &source["secret"],
+                &named(docs, "Secret", name)["stringData"],
+            )
         };
         for item in list(&obj["items"], "items") {
             let key = text(&item["key"], "key");
@@ -364,7 +388,10 @@ fn kubernetes_job_is_an_indexed_job_of_auto_shards_with_metrics_and_a_secret_tok
         "{conf}"
     );
     assert!(conf.contains(&format!("httpeventCaFile = {hec}/ca.crt")));
-    assert!(!conf.contains(&secrets[0].1), "the token belongs in the Secret");
+    assert!(
+        !conf.contains(&secrets[0].1),
+        "the token belongs in the Secret"
+    );
 }
 
 /// The Job's app and Secrets as files: the app folder, and the HEC mount (with a real CA

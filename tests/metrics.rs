@@ -443,13 +443,19 @@ fn splunk_mode_logs_the_figures_as_key_value_lines_for_its_shard() {
     let pid = child.0.id().to_string();
     for (kind, fields) in [
         ("sample", &["pid", "sample", "events", "bytes"][..]),
-        ("output", &["pid", "output", "sent", "failed", "retried", "queued"][..]),
+        (
+            "output",
+            &["pid", "output", "sent", "failed", "retried", "queued"][..],
+        ),
         ("run", &["lag_seconds"][..]),
     ] {
         let line = last(kind);
         let found = dashboard_fields(&format!("\"metrics kind={kind}\""), &line);
         for f in fields {
-            assert!(found.iter().any(|(k, _)| k == f), "{kind}: no {f} in {found:?} from {line}");
+            assert!(
+                found.iter().any(|(k, _)| k == f),
+                "{kind}: no {f} in {found:?} from {line}"
+            );
         }
         if let Some((_, v)) = found.iter().find(|(k, _)| k == "pid") {
             assert_eq!(*v, pid, "{line}");

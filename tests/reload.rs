@@ -20,7 +20,10 @@ const STEP: Duration = Duration::from_secs(20);
 const INTERVALS: &str = "4000";
 
 fn sample_a() -> String {
-    format!("2024-01-01T00:00:00 a rand=0 pad={} id=0\n", "x".repeat(400))
+    format!(
+        "2024-01-01T00:00:00 a rand=0 pad={} id=0\n",
+        "x".repeat(400)
+    )
 }
 const SAMPLE_B: &str = "2024-01-01T00:00:00 b static\n";
 
@@ -70,7 +73,9 @@ struct Held {
 impl Held {
     fn start(app: &App, extra: &[&str]) -> Held {
         let mut child = Command::new(bin())
-            .args(["generate", ".", "--now", NOW, "--seed", "1", "-e", INTERVALS])
+            .args([
+                "generate", ".", "--now", NOW, "--seed", "1", "-e", INTERVALS,
+            ])
             .args(["--output", "stdout", "-v", "--stats", "0"])
             .args(extra)
             .current_dir(app.path())
@@ -219,9 +224,9 @@ fn generate_keeps_its_plan_when_the_changed_configuration_has_errors() {
     let (lines, stderr) = held.finish();
     // The error itself, located.
     assert!(
-        stderr
-            .iter()
-            .any(|l| l.starts_with("ERROR reload: ") && l.contains("eventgen.conf:") && l.contains("token.3.token")),
+        stderr.iter().any(|l| l.starts_with("ERROR reload: ")
+            && l.contains("eventgen.conf:")
+            && l.contains("token.3.token")),
         "{stderr:#?}"
     );
     assert!(lines == before, "the old plan did not run on unchanged");
@@ -233,7 +238,8 @@ fn no_reload_ignores_changes() {
     let before = seeded_run("reload-off-old", &old);
     let app = app("reload-off", &old);
     let held = Held::start(&app, &["--no-reload"]);
-    app.dir.write("default/eventgen.conf", &conf(5, true, false));
+    app.dir
+        .write("default/eventgen.conf", &conf(5, true, false));
     std::thread::sleep(Duration::from_millis(400));
     let (lines, stderr) = held.finish();
     assert!(!stderr.iter().any(|l| l.contains("reload")), "{stderr:#?}");
@@ -332,7 +338,11 @@ fn modular_input_takes_a_changed_eventgen_conf_without_a_restart() {
     }
     let stderr_text = err_reader.join().unwrap();
     assert!(stream.starts_with("<stream>"), "{stream}");
-    assert_eq!(stream.matches("<stream>").count(), 1, "one stream: {stream}");
+    assert_eq!(
+        stream.matches("<stream>").count(),
+        1,
+        "one stream: {stream}"
+    );
     let events = modinput_events(&stream);
     let ids: Vec<u64> = events
         .iter()
@@ -349,7 +359,10 @@ fn modular_input_takes_a_changed_eventgen_conf_without_a_restart() {
         }
     }
     let counts: Vec<usize> = per_second.iter().map(|(_, n)| *n).collect();
-    let switch = counts.iter().position(|&n| n == 5).expect("an interval of 5");
+    let switch = counts
+        .iter()
+        .position(|&n| n == 5)
+        .expect("an interval of 5");
     assert!(switch >= 2, "{counts:?}");
     assert!(counts[..switch].iter().all(|&n| n == 2), "{counts:?}");
     // The last interval may be cut short by the stop.

@@ -42,9 +42,9 @@ use crate::signal::Done;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
 
+use carry::Carry;
 pub(crate) use count::{base_count, fixed_count, template_average};
 use dispatch::{Dispatch, JobQueue};
-use carry::Carry;
 use reducer::{Delivery, Reduced};
 use schedule::Segment;
 pub use sinks::register_secrets;

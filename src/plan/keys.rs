@@ -412,14 +412,14 @@ pub const KEYS: &[Key] = &[
         Str,
         None,
         Sample,
-        "splunkstream: user that logs in at /services/auth/login for a session key (logged in again when it expires).",
+        "splunkstream: user that logs in at /services/auth/login for a session key (logged in again when it expires). May be ${env:NAME} or ${file:PATH}.",
     ),
     k(
         "splunkPass",
         Str,
         None,
         Sample,
-        "splunkstream: password of splunkUser; never logged.",
+        "splunkstream: password of splunkUser; never logged. May be ${env:NAME} (an environment variable) or ${file:PATH} (a file's content, trailing line breaks removed; a relative PATH starts at this .conf file's folder).",
     ),
     k(
         "splunkVerifyTls",
@@ -482,7 +482,7 @@ pub const KEYS: &[Key] = &[
         Json,
         None,
         Sample,
-        "httpevent: JSON {\"servers\": [{\"protocol\": \"https\", \"address\": \"...\", \"port\": \"8088\", \"key\": \"<HEC token>\"}]}.",
+        "httpevent: JSON {\"servers\": [{\"protocol\": \"https\", \"address\": \"...\", \"port\": \"8088\", \"key\": \"<HEC token>\"}]}. A key may be ${env:NAME} or ${file:PATH} instead of the token.",
     ),
     k(
         "httpeventOutputMode",
