@@ -96,9 +96,12 @@ fn a_refused_token_from_a_reference_is_not_printed_either() {
     assert_not_printed(&o, wrong);
 }
 
+/// An environment variable for a run: (name, value).
+type Env<'a> = (&'a str, &'a str);
+
 #[test]
 fn missing_or_empty_references_are_located_errors() {
-    let cases: [(&str, &[(&str, &str)], &str); 4] = [
+    let cases: [(&str, &[Env], &str); 4] = [
         (
             "${env:EG_REF_TOKEN}",
             &[],

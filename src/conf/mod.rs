@@ -4,7 +4,7 @@
 //! everything Eventgen configs use): `[stanza]` headers, `key = value` (or `key: value`),
 //! whole-line `#`/`;` comments, indented or backslash-continued lines, last duplicate wins.
 
-pub mod secrets;
+pub mod reference;
 pub mod text;
 
 use std::collections::BTreeMap;

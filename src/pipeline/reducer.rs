@@ -172,6 +172,7 @@ fn split_meta_runs(batch: &Batch) -> Vec<Batch> {
 }
 
 /// The reducer: writes batches in sequence order, flushes when idle, recycles batches.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn reduce(
     rx: Receiver<Delivery>,
     pools: Vec<Sender<Batch>>,
@@ -243,6 +244,7 @@ pub(super) fn reduce(
         return Reduced {
             errors: r.errors,
             broken: r.broken,
+            unread: r.unread,
             summaries: Vec::new(),
             outputs,
             kept: std::mem::take(&mut r.sinks),
@@ -371,6 +373,15 @@ mod tests {
 
     /// Runs the reducer over `deliveries` (in that arrival order) with `sinks`.
     fn run(sinks: Vec<Box<dyn Sink>>, deliveries: Vec<Delivery>) -> (Reduced, bool, usize) {
+        run_keeping(sinks, deliveries, false)
+    }
+
+    /// `run`, and with `keep_open` the end of a segment that a reload follows.
+    fn run_keeping(
+        sinks: Vec<Box<dyn Sink>>,
+        deliveries: Vec<Delivery>,
+        keep_open: bool,
+    ) -> (Reduced, bool, usize) {
         let plan = Plan {
             outputs: sinks.iter().map(|_| OutputSpec::Devnull).collect(),
             ..Plan::default()
@@ -386,7 +397,17 @@ mod tests {
         let stop = AtomicBool::new(false);
         let scheduled = OnceLock::new();
         let _ = scheduled.set(Instant::now());
-        let reduced = reduce(rx, vec![pool_tx], sinks, names, &metrics, &stop, &scheduled);
+        let keep = AtomicBool::new(keep_open);
+        let reduced = reduce(
+            rx,
+            vec![pool_tx],
+            sinks,
+            names,
+            &metrics,
+            &stop,
+            &scheduled,
+            &keep,
+        );
         let returned = pool_rx.try_iter().count();
         (reduced, stop.load(Ordering::Relaxed), returned)
     }
@@ -500,5 +521,20 @@ mod tests {
         assert_eq!(bytes, [&b"aa"[..], b"bccc", b"d"]);
         let ends: Vec<&[u32]> = runs.iter().map(|r| r.ends.as_slice()).collect();
         assert_eq!(ends, [&[2u32][..], &[1, 4], &[1]]);
+    }
+
+    #[test]
+    fn a_reload_gets_the_outputs_back_open_with_everything_written() {
+        let (sink, events) = recorder(None);
+        let deliveries = vec![
+            delivery(1, 0, true, batch(0, &["b"])),
+            delivery(0, 0, true, batch(0, &["a"])),
+        ];
+        let (reduced, stopped, _) = run_keeping(vec![sink], deliveries, true);
+        assert!(!stopped);
+        assert_eq!(reduced.kept.len(), 1, "the output comes back");
+        assert_eq!(*events.lock().unwrap(), ["a", "b"]);
+        assert_eq!(reduced.outputs[0].events, 2);
+        assert!(reduced.summaries.is_empty(), "not finished");
     }
 }

@@ -99,7 +99,10 @@ fn percent_decode(s: &str) -> Result<String, ()> {
 
 fn push(secret: &str, out: &mut Vec<String>) {
     let s = secret.trim();
-    if s.chars().count() >= MIN_LEN && !out.iter().any(|o| o == s) {
+    // `${env:NAME}` / `${file:PATH}` say where the secret is, not what it is: messages name
+    // them, and the value they resolve to is registered when it is read (conf::reference).
+    let reference = matches!(crate::conf::reference::parse_reference(s), Ok(Some(_)));
+    if !reference && s.chars().count() >= MIN_LEN && !out.iter().any(|o| o == s) {
         out.push(s.to_string());
     }
 }
@@ -144,5 +147,13 @@ mod tests {
         assert!(found("httpeventClientKey", "/etc/key.pem").is_empty());
         assert!(found("splunkHost", "127.0.0.1").is_empty());
         assert!(found("splunkPass", "pw").is_empty(), "too short to redact");
+        assert!(found("splunkPass", "${file:/run/secrets/pw}").is_empty());
+        assert!(
+            found(
+                "httpeventServers",
+                r#"{"servers":[{"protocol":"https","address":"h","port":"8088","key":"${env:HEC_TOKEN}"}]}"#
+            )
+            .is_empty()
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::conf::{Setting, Settings, secrets};
+use crate::conf::{Setting, Settings, reference};
 use crate::output::http::Proxy;
 use crate::output::netcore::address;
 use crate::output::tls::{ClientIdentity, TlsSettings, parse_certs};
@@ -191,7 +191,7 @@ impl HecConfig {
                 "httpeventServers",
                 "httpeventServers is required for outputMode httpevent".to_string(),
             ),
-            Some(s) => match secrets::hec_servers(s).and_then(|text| parse_servers(&text)) {
+            Some(s) => match reference::hec_servers(s).and_then(|text| parse_servers(&text)) {
                 Ok(servers) => cfg.servers = servers,
                 Err(msgs) => {
                     for m in msgs {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::conf::{Setting, Settings, secrets};
+use crate::conf::{Setting, Settings, reference};
 use crate::output::hec::config::{TlsKeys, proxy_setting, tls_settings};
 use crate::output::http::{Proxy, base_url};
 use crate::output::netcore::address;
@@ -224,7 +224,7 @@ impl SplunkStreamConfig {
             // Either may be a ${env:…}/${file:…} reference.
             let mut credential = |key: &str| match settings.get(key) {
                 None => String::new(),
-                Some(s) => secrets::secret(s).unwrap_or_else(|msg| {
+                Some(s) => reference::secret(s).unwrap_or_else(|msg| {
                     bad(&mut problems, key, Some(s), msg);
                     String::new()
                 }),
