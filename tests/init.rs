@@ -299,3 +299,93 @@ fn init_refuses_bad_input_and_overwriting() {
     assert_code(&o, 0);
     assert!(stdout(&o).contains("--anonymize"));
 }
+
+#[test]
+fn init_breaks_windows_event_text_and_xml() {
+    let text = "\
+01/05/2024 10:11:12 AM
+LogName=Security
+EventCode=4624
+Message=An account was successfully logged on.
+01/05/2024 10:11:19 AM
+LogName=Security
+EventCode=4634
+Message=An account was logged off.
+";
+    let (dir, _, conf) = init("init-win", "wineventlog.txt", text, &[]);
+    assert!(conf.contains("breaker = ^"), "{conf}");
+    assert!(
+        conf.contains("token.0.replacement = %m/%d/%Y %I:%M:%S %p"),
+        "{conf}"
+    );
+    let out = generate(dir.path());
+    let events = out.matches("LogName=Security").count();
+    assert!(events >= 1, "{out}");
+    assert_eq!(
+        out.matches(" AM\n").count() + out.matches(" PM\n").count(),
+        events,
+        "{out}"
+    );
+    let xml = "\
+<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>
+  <System><EventID>4624</EventID><TimeCreated SystemTime='2024-01-05T10:11:12.1234567Z'/></System>
+</Event>
+<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>
+  <System><EventID>4634</EventID><TimeCreated SystemTime='2024-01-05T10:11:19.7654321Z'/></System>
+</Event>
+";
+    let (dir, _, conf) = init("init-win", "events.xml", xml, &[]);
+    assert!(conf.contains("breaker = ^<Event\\b"), "{conf}");
+    let out = generate(dir.path());
+    assert!(out.contains("SystemTime='2024-02-28T23:5"), "{out}");
+    assert_eq!(
+        out.matches("<Event ").count(),
+        out.matches("</Event>").count(),
+        "{out}"
+    );
+}
+
+#[test]
+fn init_several_files_lines_and_latin1() {
+    let dir = TempDir::new("init-many");
+    dir.write(
+        "a/app.log",
+        "2024-01-05 10:11:12 user=alice ok\n2024-01-05 10:11:13 user=bob ok\n",
+    );
+    dir.write(
+        "b/app.log",
+        "Jan  5 10:11:12 h sshd: x\nJan  5 10:11:13 h sshd: y\nJan  5 10:11:14 h sshd: z\n",
+    );
+    std::fs::write(
+        dir.path().join("latin.log"),
+        b"2024-01-05 10:11:12 caf\xe9 user=jos\xe9\n",
+    )
+    .unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "init",
+            "a/app.log",
+            "b/app.log",
+            "latin.log",
+            "--app",
+            "app",
+            "--lines",
+            "2",
+        ],
+    );
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.contains("Latin-1") && err.contains("first 2 of 3 lines"),
+        "{err}"
+    );
+    let conf = std::fs::read_to_string(dir.path().join("app/default/eventgen.conf")).unwrap();
+    for stanza in ["[app.log]", "[app.log.2]", "[latin.log]"] {
+        assert!(conf.contains(stanza), "{stanza}: {conf}");
+    }
+    let sample = std::fs::read_to_string(dir.path().join("app/samples/app.log.2")).unwrap();
+    assert_eq!(sample.lines().count(), 2, "{sample}");
+    let out = generate(dir.path());
+    assert!(out.contains("café") && out.contains("sshd"), "{out}");
+}

@@ -18,7 +18,14 @@ pub fn split(lines: &[&str]) -> (Vec<String>, Option<String>) {
         *counts.entry(s.as_str()).or_default() += 1;
     }
     let Some((breaker, n)) = counts.into_iter().max_by_key(|&(_, n)| n) else {
-        return (lines.iter().map(|l| l.to_string()).collect(), None);
+        return match xml_opening(lines) {
+            Some(tag) => join_at(
+                lines,
+                |l| opens_with_tag(l, &tag),
+                format!(r"^<{}\b", regex::escape(&tag)),
+            ),
+            None => (lines.iter().map(|l| l.to_string()).collect(), None),
+        };
     };
     let first = lines.iter().position(|l| !l.trim().is_empty());
     let continued = lines
@@ -30,19 +37,72 @@ pub fn split(lines: &[&str]) -> (Vec<String>, Option<String>) {
     if continued == 0 || !first_starts || (n as f64) < MIN_START_SHARE * non_blank as f64 {
         return (lines.iter().map(|l| l.to_string()).collect(), None);
     }
+    let mut starts = starts.iter();
+    join_at(
+        lines,
+        |_| starts.next().is_some_and(|s| s.as_deref() == Some(breaker)),
+        breaker.to_string(),
+    )
+}
+
+/// Events that start at the lines `starts` says, each taking the lines after it.
+fn join_at(
+    lines: &[&str],
+    mut starts: impl FnMut(&str) -> bool,
+    breaker: String,
+) -> (Vec<String>, Option<String>) {
     let mut events: Vec<String> = Vec::new();
-    for (line, start) in lines.iter().zip(&starts) {
+    for line in lines {
+        let start = starts(line);
         match events.last_mut() {
-            Some(ev) if start.as_deref() != Some(breaker) => ev.push_str(line),
+            Some(ev) if !start => ev.push_str(line),
             _ => events.push(line.to_string()),
         }
     }
-    (events, Some(breaker.to_string()))
+    (events, Some(breaker))
+}
+
+fn opens_with_tag(line: &str, tag: &str) -> bool {
+    line.strip_prefix('<')
+        .and_then(|r| r.strip_prefix(tag))
+        .is_some_and(|r| r.starts_with([' ', '>', '/', '\n', '\t']))
+}
+
+/// XML events without leading timestamps (Windows event XML): the element that opens the
+/// first line opens at least two lines, and other lines lie between them.
+fn xml_opening(lines: &[&str]) -> Option<String> {
+    let first = lines.iter().find(|l| !l.trim().is_empty())?;
+    let tag: String = first
+        .strip_prefix('<')?
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
+        .collect();
+    if tag.is_empty() {
+        return None;
+    }
+    let opening = lines.iter().filter(|l| opens_with_tag(l, &tag)).count();
+    let other = lines.iter().filter(|l| !l.trim().is_empty()).count() - opening;
+    (opening >= 2 && other > 0).then_some(tag)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_events_break_at_their_element() {
+        let lines = [
+            "<Event xmlns='x'>\n",
+            "  <System><TimeCreated SystemTime='2024-01-05T10:11:12.1234567Z'/></System>\n",
+            "</Event>\n",
+            "<Event xmlns='x'>\n",
+            "  <System><TimeCreated SystemTime='2024-01-05T10:11:13.1234567Z'/></System>\n",
+            "</Event>\n",
+        ];
+        let (ev, br) = split(&lines);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(br.as_deref(), Some(r"^<Event\b"));
+    }
 
     #[test]
     fn lines_by_default() {
