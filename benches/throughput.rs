@@ -22,10 +22,14 @@
 //! 5), `BENCH_CASES` (comma-separated case numbers to run, default all), `BENCH_BIN` (the
 //! eventgen binary to measure instead of this build's), `BENCH_HEC=0`
 //! (skip the HEC part), `BENCH_HEC_EVENTS` (events per HEC run, default 300,000),
-//! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows).
+//! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows), `BENCH_S2S=0` (skip the S2S part:
+//! `outputMode = s2s` into an in-bench receiver, 1 and 4 connections, beside devnull),
+//! `BENCH_S2S_EVENTS` (events per S2S run, default 2,000,000).
 
 #[path = "throughput/hec.rs"]
 mod hec;
+#[path = "throughput/s2s.rs"]
+mod s2s;
 
 use std::error::Error;
 use std::fs;
@@ -399,6 +403,12 @@ fn main() -> Result<()> {
         writeln!(out)?;
         hec::run_all(&mut out, &bin, &dir.0, hz)?;
         writeln!(out, "load average after HEC: {}", load_average())?;
+    }
+
+    if std::env::var("BENCH_S2S").as_deref() != Ok("0") {
+        writeln!(out)?;
+        s2s::run_all(&mut out, &bin, &dir.0, hz)?;
+        writeln!(out, "load average after S2S: {}", load_average())?;
     }
 
     writeln!(out)?;

@@ -205,12 +205,14 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 if ![
                     "stdout",
                     "devnull",
+                    "counter",
                     "file",
                     "spool",
                     "modinput",
                     "httpevent",
                     "metric_httpevent",
                     "splunkstream",
+                    "s2s",
                     "syslogout",
                     "tcpout",
                     "udpout",
@@ -218,7 +220,7 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                 .contains(&m.as_str())
                 {
                     return Err(format!(
-                        "--output expects stdout, devnull, file, spool, modinput, httpevent, metric_httpevent, splunkstream, syslogout, tcpout or udpout, got {m:?}"
+                        "--output expects stdout, devnull, counter, file, spool, modinput, httpevent, metric_httpevent, splunkstream, s2s, syslogout, tcpout or udpout, got {m:?}"
                     ));
                 }
                 g.overrides.output = Some(m);

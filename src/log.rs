@@ -155,9 +155,18 @@ impl Logger {
     }
 
     pub fn log(&self, level: Level, message: &str) {
-        if !self.enabled(level) {
-            return;
+        if self.enabled(level) {
+            self.write(level, message);
         }
+    }
+
+    /// An INFO line the configuration asked for (the `counter` output's histograms,
+    /// `outputCounter` throughput), written whatever the minimum level.
+    pub fn report(&self, message: &str) {
+        self.write(Level::Info, message);
+    }
+
+    fn write(&self, level: Level, message: &str) {
         let mut inner = self.lock();
         let text = redact(message, &inner.secrets);
         let line = format!("{} {text}\n", level.word());

@@ -4,7 +4,6 @@
 //! lost, nothing doubled, metadata intact.
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,14 +30,6 @@ gamma \u{fc}n\u{ef}c\u{f6}d\u{e9} \u{2603} value=3
 delta <xml attr='x'> & value=4
 epsilon {\"json\":[1,2]} value=5
 ";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn servers_json(ports: &[u16], token: &str) -> String {
     let list: Vec<String> = ports

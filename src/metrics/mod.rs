@@ -342,6 +342,32 @@ fn kv_value(s: &str) -> String {
 pub struct Reporter {
     pub metrics: Arc<Metrics>,
     pub log_every: Option<Duration>,
+    /// `outputCounter = true`: log a throughput line this often and at the end.
+    pub throughput_every: Option<Duration>,
+}
+
+/// Eventgen's `outputCounter` window: throughput over the last minute.
+pub const THROUGHPUT_EVERY: Duration = Duration::from_secs(60);
+
+/// [`THROUGHPUT_EVERY`], or `EVENTGEN_OUTPUT_COUNTER_SECS` seconds (at least 1).
+pub fn throughput_every() -> Duration {
+    std::env::var("EVENTGEN_OUTPUT_COUNTER_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(THROUGHPUT_EVERY, |s| Duration::from_secs(s.max(1)))
+}
+
+/// One `outputCounter` line: events and KB since the last line, and per second.
+pub fn throughput_line(events: u64, bytes: u64, elapsed: Duration, total: (u64, u64)) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    format!(
+        "output counter: {events} events, {:.1} KB in {secs:.1} s: {:.1} events/s, {:.1} KB/s; total {} events, {:.3} MB",
+        bytes as f64 / 1024.0,
+        events as f64 / secs,
+        bytes as f64 / 1024.0 / secs,
+        total.0,
+        total.1 as f64 / 1_048_576.0
+    )
 }
 
 impl Reporter {
@@ -349,6 +375,7 @@ impl Reporter {
     pub fn run(self, done: &crate::signal::Done) {
         let mut last_warn: Option<Instant> = None;
         let mut last_log = Instant::now();
+        let mut window = (Instant::now(), 0u64, 0u64);
         let names = &self.metrics.samples;
         while !done.wait(REPORTER_TICK) {
             let (lag, step, sample) = self.metrics.lag();
@@ -369,10 +396,31 @@ impl Reporter {
                 last_log = Instant::now();
                 self.write_lines();
             }
+            if let Some(every) = self.throughput_every
+                && window.0.elapsed() >= every
+            {
+                self.write_throughput(&mut window);
+            }
         }
         if self.log_every.is_some() {
             self.write_lines();
         }
+        if self.throughput_every.is_some() {
+            self.write_throughput(&mut window);
+        }
+    }
+
+    /// Logs the throughput since `window` (start, events, bytes) and starts a new window.
+    fn write_throughput(&self, window: &mut (Instant, u64, u64)) {
+        let stats = &self.metrics.stats;
+        let (events, bytes) = (stats.total_events(), stats.total_bytes());
+        crate::log::global().report(&throughput_line(
+            events - window.1,
+            bytes - window.2,
+            window.0.elapsed(),
+            (events, bytes),
+        ));
+        *window = (Instant::now(), events, bytes);
     }
 
     fn write_lines(&self) {

@@ -24,6 +24,10 @@ pub enum Encoding {
     Syslog { header: bool },
     /// `udpout`: the text, one datagram per event.
     Datagram,
+    /// `counter`: the event's time and text length only ([`super::counter::encode`]).
+    Counter,
+    /// `s2s`: one cooked S2S message per event ([`super::s2s::wire`]).
+    S2s,
 }
 
 impl Encoding {
@@ -52,6 +56,11 @@ impl Encoding {
                 let fields = cache.get(self, meta, super::hec::encode::write_meta);
                 super::hec::encode::encode_event_with(meta.time, fields, raw, out);
             }
+            Encoding::S2s => {
+                let fields = cache.get(self, meta, super::s2s::wire::write_meta);
+                let pairs = super::s2s::wire::meta_pairs(meta);
+                super::s2s::wire::encode_event_with(meta.time, pairs, fields, raw, out);
+            }
             other => other.encode(meta, raw, out),
         }
     }
@@ -79,6 +88,8 @@ impl Encoding {
                 super::hec::encode::encode_metric(meta, raw, out);
             }
             Encoding::Syslog { header } => super::net::encode_syslog(meta, raw, header, out),
+            Encoding::Counter => super::counter::encode(meta.time, raw, out),
+            Encoding::S2s => super::s2s::wire::encode_event(meta, raw, out),
         }
     }
 }
@@ -176,6 +187,8 @@ mod tests {
             [Encoding::HecEvent, Encoding::HecEvent],
             [Encoding::ModinputXml, Encoding::HecEvent],
             [Encoding::Line, Encoding::HecEvent],
+            [Encoding::S2s, Encoding::S2s],
+            [Encoding::S2s, Encoding::HecEvent],
         ] {
             let (mut plain, mut cached) = (Vec::new(), Vec::new());
             let mut cache = MetaCache::default();

@@ -5,6 +5,7 @@
 //! reducer hands each batch to the [`Sink`] of its output and only writes bytes. Batches are
 //! recycled, so steady state allocates nothing.
 
+pub mod counter;
 pub mod encode;
 pub mod file;
 pub mod hec;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod modinput;
 pub mod net;
 pub mod netcore;
+pub mod s2s;
 pub mod splunkstream;
 pub mod spool;
 pub mod stdout;

@@ -226,7 +226,7 @@ fn run_segment(
     let metrics = Arc::new(metrics);
     let done = Arc::new(Done::new());
     let scheduled = Arc::new(OnceLock::<Instant>::new());
-    let (server, reporter) = spawn_metrics(opts, &metrics, &done)?;
+    let (server, reporter) = spawn_metrics(opts, plan.output_counter, &metrics, &done)?;
     let watcher = sinks::spawn_stop_watch(shutdowns, &opts.stop, &done, &scheduled)?;
     let workers = plan.generator_workers.max(1);
     let (job_tx, job_rx) = bounded::<Job>(workers * QUEUE_PER_WORKER);
@@ -374,6 +374,7 @@ type MetricsThreads = (Option<JoinHandle<()>>, JoinHandle<()>);
 
 fn spawn_metrics(
     opts: &RunOptions,
+    output_counter: bool,
     metrics: &Arc<Metrics>,
     done: &Arc<Done>,
 ) -> io::Result<MetricsThreads> {
@@ -393,6 +394,7 @@ fn spawn_metrics(
         let r = Reporter {
             metrics: metrics.clone(),
             log_every: opts.log_metrics_every,
+            throughput_every: output_counter.then(crate::metrics::throughput_every),
         };
         let done = done.clone();
         std::thread::Builder::new()

@@ -40,6 +40,12 @@ fn open_sink(
             *net_stats = Some(sink.stats());
             Box::new(sink)
         }
+        OutputSpec::S2s(config) => {
+            let sink =
+                crate::output::s2s::S2sSink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
         OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
         OutputSpec::Udp(c) => Box::new(DatagramSink::udp(c)?),
         OutputSpec::Tcp(c) => {
@@ -51,6 +57,7 @@ fn open_sink(
         OutputSpec::Modinput if modinput_stream => Box::new(StdoutSink::stdout_modinput()?),
         OutputSpec::Modinput => Box::new(StdoutSink::stdout_modinput_events()?),
         OutputSpec::Devnull => Box::new(DevnullSink::new()),
+        OutputSpec::Counter => Box::new(crate::output::counter::CounterSink::default()),
         OutputSpec::File {
             path,
             max_bytes,

@@ -391,14 +391,14 @@ pub const KEYS: &[Key] = &[
         Str,
         None,
         Sample,
-        "splunkstream: Splunk server name or address, or a JSON list of them ([\"idx1\", \"idx2\"]; requests rotate over them and move on when one fails). Inside Splunk the modular input's own splunkd is used.",
+        "splunkstream and s2s: Splunk server name or address, or a JSON list of them ([\"idx1\", \"idx2\"]; requests (splunkstream) or connections (s2s) rotate over them and move on when one fails). Inside Splunk splunkstream uses the modular input's own splunkd.",
     ),
     k(
         "splunkPort",
         Str,
         Some("8089"),
         Sample,
-        "splunkstream: management port.",
+        "splunkstream: management port (default 8089). s2s: the receiving port (default 9997: when splunkPort is unset, or set only by the built-in or SA-Eventgen default to 8089, s2s uses 9997).",
     ),
     k(
         "splunkMethod",
@@ -426,28 +426,28 @@ pub const KEYS: &[Key] = &[
         Bool,
         Some("true"),
         Sample,
-        "splunkstream: verify the server's TLS certificate and name (Eventgen never did); Splunk's default certificate needs splunkCaFile, or false.",
+        "splunkstream and s2s (with s2sTls): verify the server's TLS certificate and name (Eventgen never did); Splunk's default certificate needs splunkCaFile, or false.",
     ),
     k(
         "splunkCaFile",
         Path,
         None,
         Sample,
-        "splunkstream: PEM file of CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem.",
+        "splunkstream and s2s (with s2sTls): PEM file of CA certificates to trust, e.g. $SPLUNK_HOME/etc/auth/cacert.pem.",
     ),
     k(
         "splunkClientCert",
         Path,
         None,
         Sample,
-        "splunkstream: PEM file with a client certificate for servers that require mutual TLS; may also hold the key.",
+        "splunkstream and s2s (with s2sTls): PEM file with a client certificate for servers that require mutual TLS; may also hold the key.",
     ),
     k(
         "splunkClientKey",
         Path,
         None,
         Sample,
-        "splunkstream: PEM file with the private key of splunkClientCert.",
+        "splunkstream and s2s (with s2sTls): PEM file with the private key of splunkClientCert.",
     ),
     k(
         "splunkProxy",
@@ -461,7 +461,28 @@ pub const KEYS: &[Key] = &[
         Float,
         Some("30"),
         Sample,
-        "splunkstream: seconds to wait for connecting, sending or a response.",
+        "splunkstream: seconds to wait for connecting, sending or a response. s2s: seconds to wait for connecting and for the v3 capabilities reply (default 10).",
+    ),
+    k(
+        "s2sProtocol",
+        Choice(&["3", "2"]),
+        Some("3"),
+        Sample,
+        "s2s: cooked-mode version: 3 sends the capabilities message after the signature and waits for the receiver's cap_response=success before any event; 2 is Eventgen's (signature, then events).",
+    ),
+    k(
+        "s2sConnections",
+        Int,
+        Some("1"),
+        Sample,
+        "s2s: connections to open (1 to 256), each with its own server name eventgen-<host>-<i>; events are spread over them, so one process stands in for that many forwarders.",
+    ),
+    k(
+        "s2sTls",
+        Bool,
+        Some("false"),
+        Sample,
+        "s2s: connect with TLS; the certificate is verified (splunkVerifyTls, splunkCaFile) and splunkClientCert/splunkClientKey answer receivers that require a client certificate.",
     ),
     k(
         "projectID",
@@ -833,7 +854,7 @@ pub const KEYS: &[Key] = &[
         Bool,
         Some("false"),
         Global,
-        "Accepted for compatibility; rates are always counted (-v shows them).",
+        "Log a throughput line (events/s, KB/s) every 60 s and at the end of the run, as Eventgen's output counter.",
     ),
     k(
         "disableLoggingQueue",
@@ -1046,6 +1067,7 @@ mod tests {
             .iter()
             .chain(crate::output::net::KEYS)
             .chain(crate::output::splunkstream::config::KEYS)
+            .chain(crate::output::s2s::KEYS)
         {
             assert!(lookup(name).is_some(), "{name} missing from KEYS");
         }

@@ -172,6 +172,8 @@ pub struct Plan {
     pub generator_workers: usize,
     pub seed: Option<u64>,
     pub state_dir: Option<PathBuf>,
+    /// `outputCounter = true`: log throughput lines.
+    pub output_counter: bool,
 }
 
 /// Builds the plan from the sources. Returns the plan and every problem found; samples with
@@ -237,6 +239,7 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
             .and_then(|_| u64::try_from(g.int("seed")).ok())
     });
     plan.state_dir = ov.state_dir.clone();
+    plan.output_counter = g.bool("outputCounter");
 
     let base = matching::with_defaults(&global);
     let mut files = FileCache::default();

@@ -11,6 +11,7 @@ use crate::output::encode::Encoding;
 use crate::output::hec::HecConfig;
 use crate::output::hec::config::Endpoint;
 use crate::output::net::{SyslogConfig, TcpConfig, UdpConfig};
+use crate::output::s2s::S2sConfig;
 use crate::output::splunkstream::{SplunkStreamConfig, Splunkd};
 use crate::problem::Problem;
 
@@ -18,6 +19,7 @@ use crate::problem::Problem;
 pub enum OutputSpec {
     Stdout,
     Devnull,
+    Counter,
     Modinput,
     File {
         path: PathBuf,
@@ -36,6 +38,7 @@ pub enum OutputSpec {
     Tcp(TcpConfig),
     Udp(UdpConfig),
     SplunkStream(SplunkStreamConfig),
+    S2s(S2sConfig),
 }
 
 impl OutputSpec {
@@ -43,6 +46,7 @@ impl OutputSpec {
         match self {
             OutputSpec::Stdout | OutputSpec::File { .. } => Encoding::Line,
             OutputSpec::Devnull => Encoding::Discard,
+            OutputSpec::Counter => Encoding::Counter,
             OutputSpec::Modinput => Encoding::ModinputXml,
             OutputSpec::Spool { .. } => Encoding::Concat,
             OutputSpec::Hec { metric: true, .. } => Encoding::HecMetric,
@@ -53,6 +57,7 @@ impl OutputSpec {
             OutputSpec::Udp(_) => Encoding::Datagram,
             // Text lines with the metadata per request, as HEC's /raw.
             OutputSpec::SplunkStream(_) => Encoding::HecRaw,
+            OutputSpec::S2s(_) => Encoding::S2s,
         }
     }
 
@@ -60,6 +65,7 @@ impl OutputSpec {
         match self {
             OutputSpec::Stdout => "stdout".into(),
             OutputSpec::Devnull => "devnull".into(),
+            OutputSpec::Counter => "counter".into(),
             OutputSpec::Modinput => "modinput".into(),
             OutputSpec::File { path, .. } => format!("file {}", path.display()),
             OutputSpec::Spool { dir, file } => format!("spool {}/{}", dir.display(), file),
@@ -79,12 +85,13 @@ impl OutputSpec {
             OutputSpec::Tcp(c) => format!("tcpout {}", c.dest.name()),
             OutputSpec::Udp(c) => format!("udpout {}", c.dest.name()),
             OutputSpec::SplunkStream(c) => format!("splunkstream {}", c.servers.join(",")),
+            OutputSpec::S2s(c) => format!("s2s {}", c.names().join(",")),
         }
     }
 }
 
 /// Eventgen's outputs that eventgen-rs does not implement.
-const UNSUPPORTED: &[&str] = &["s2s", "awss3", "scsout", "counter"];
+const UNSUPPORTED: &[&str] = &["awss3", "scsout"];
 
 /// The output mode in effect: `outputMode`, or modinput in the Splunk app unless the sample
 /// keeps its own (file and spool always keep theirs).
@@ -122,6 +129,7 @@ pub(super) fn build(
     let spec = match output_mode {
         "stdout" => Some(OutputSpec::Stdout),
         "devnull" => Some(OutputSpec::Devnull),
+        "counter" => Some(OutputSpec::Counter),
         "modinput" => Some(OutputSpec::Modinput),
         "file" => {
             let name = r.string("fileName").filter(|s| !s.is_empty()).or_else(|| {
@@ -173,6 +181,10 @@ pub(super) fn build(
             TcpConfig::build(settings, &c.stanza).map(OutputSpec::Tcp),
             r.problems,
         ),
+        "s2s" => keep(
+            S2sConfig::build(settings, &c.stanza).map(OutputSpec::S2s),
+            r.problems,
+        ),
         "udpout" => keep(
             UdpConfig::build(settings, &c.stanza).map(OutputSpec::Udp),
             r.problems,
@@ -194,11 +206,9 @@ pub(super) fn build(
         }
         other => {
             let instead = match other {
-                "s2s" => "httpevent (HEC) to reach an indexer, or modinput inside Splunk",
                 "awss3" | "scsout" => "file or spool and ship the files, or httpevent",
-                "counter" => "devnull with -v (it prints events and MB/s)",
                 _ => {
-                    "stdout, devnull, file, spool, modinput, httpevent, splunkstream, syslogout, tcpout or udpout"
+                    "stdout, devnull, counter, file, spool, modinput, httpevent, splunkstream, s2s, syslogout, tcpout or udpout"
                 }
             };
             r.error(
