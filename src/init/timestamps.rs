@@ -28,6 +28,8 @@ struct Family {
     fraction: bool,
     /// A zone may follow (`Z`, `+01:00`, `-0700`, ` +0000`).
     zone: bool,
+    /// A date or a time alone, which also occurs inside the other families' text.
+    alone: bool,
 }
 
 fn family(
@@ -43,7 +45,12 @@ fn family(
         formats: formats.iter().map(|f| f.to_string()).collect(),
         fraction,
         zone,
+        alone: false,
     }
+}
+
+fn alone(f: Family) -> Family {
+    Family { alone: true, ..f }
 }
 
 /// Every date order and padding a slashed or dashed numeric date may use, with every clock.
@@ -159,30 +166,31 @@ static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
         formats: slash,
         fraction: true,
         zone: false,
+        alone: false,
     });
     f.extend([
         family("compact digits", r"\d{14}", &["%Y%m%d%H%M%S"], true, true),
-        family(
+        alone(family(
             "day-month name-year date",
             r"\d{1,2}-[A-Z][a-z]{2}-\d{4}",
             &["%d-%b-%Y", "%-d-%b-%Y"],
             false,
             false,
-        ),
-        family(
+        )),
+        alone(family(
             "ISO 8601 date",
             r"\d{4}-\d{2}-\d{2}",
             &["%Y-%m-%d"],
             false,
             false,
-        ),
-        family(
+        )),
+        alone(family(
             "time of day",
             r"\d{2}:\d{2}:\d{2}",
             &["%H:%M:%S"],
             true,
             false,
-        ),
+        )),
     ]);
     f
 });
@@ -438,7 +446,7 @@ pub fn detect(events: &[String], claims: &mut Claims) -> Detected {
                 left.iter().partition(|&&h| reads[h][f].is_some());
             left = rest;
             let mine_hits: Vec<Hit> = mine.iter().map(|&h| hits[h].clone()).collect();
-            let token = family_token(fam, &fam.formats[f], &mine_hits);
+            let token = family_token(fam, &fam.formats[f], &mine_hits, events);
             for &h in &mine {
                 let hit = &hits[h];
                 claims.claim(hit.event, hit.start, hit.end);
@@ -470,8 +478,46 @@ pub fn detect(events: &[String], claims: &mut Claims) -> Detected {
     }
 }
 
+/// Most characters of shared context before a date or time alone.
+const MAX_CONTEXT: usize = 16;
+
+/// The longest text (at most [`MAX_CONTEXT`] characters, no digits) that comes right before
+/// every hit.
+fn common_context(hits: &[Hit], events: &[String]) -> String {
+    let befores: Vec<&str> = hits.iter().map(|h| &events[h.event][..h.start]).collect();
+    let mut context: Vec<char> = Vec::new();
+    'grow: loop {
+        let n = context.len();
+        if n >= MAX_CONTEXT {
+            break;
+        }
+        let mut next = None;
+        for b in &befores {
+            let c = b.chars().rev().nth(n);
+            match (c, next) {
+                (None, _) => break 'grow,
+                (Some(c), _) if c.is_ascii_digit() || c == '\n' => break 'grow,
+                (Some(c), None) => next = Some(c),
+                (Some(c), Some(p)) if c != p => break 'grow,
+                _ => {}
+            }
+        }
+        match next {
+            Some(c) => context.push(c),
+            None => break,
+        }
+    }
+    // A conf value loses its leading spaces.
+    context
+        .iter()
+        .rev()
+        .collect::<String>()
+        .trim_start()
+        .to_string()
+}
+
 /// The token of one family's hits, all rendered by `format`.
-fn family_token(fam: &Family, format: &str, hits: &[Hit]) -> TokenPlan {
+fn family_token(fam: &Family, format: &str, hits: &[Hit], events: &[String]) -> TokenPlan {
     let fractions: std::collections::BTreeSet<_> = hits.iter().map(|h| h.fraction).collect();
     let zones: std::collections::BTreeSet<_> =
         hits.iter().map(|h| h.zone.map(|z| z.format())).collect();
@@ -524,7 +570,16 @@ fn family_token(fam: &Family, format: &str, hits: &[Hit]) -> TokenPlan {
         suffix.push_str(&format!("(?:{}){optional}", kinds.join("|")));
     }
     let core = format_regex(&fmt);
-    let regex = if suffix.is_empty() {
+    // A date or a time alone would also match inside a date-time: anchor it to the text
+    // that precedes every instance (`took 00:01:05`, `expires=2024-01-05`) when there is one.
+    let context = if fam.alone {
+        common_context(hits, events)
+    } else {
+        String::new()
+    };
+    let regex = if !context.is_empty() {
+        format!(r"{}({core}){suffix}", regex::escape(&context))
+    } else if suffix.is_empty() {
         format!(r"\b{core}")
     } else {
         format!(r"\b({core}){suffix}")
@@ -709,6 +764,22 @@ mod tests {
         ] {
             assert!(found(&[text]).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_time_alone_is_anchored_to_its_context() {
+        let f = found(&[
+            "2024-01-05 10:11:12 job took 00:01:05",
+            "2024-01-05 10:11:13 job took 00:02:00",
+        ]);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(
+            f[1],
+            (
+                "%H:%M:%S".to_string(),
+                r"job took (\d{2}:\d{2}:\d{2})".to_string()
+            )
+        );
     }
 
     #[test]
