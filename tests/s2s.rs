@@ -471,3 +471,93 @@ fn s2s_corpus_configs_run_against_the_receiver() {
         );
     }
 }
+
+/// Peak resident set (`VmHWM`) of a process in kB.
+fn peak_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// A receiver that answers the v3 capabilities, reads 64 KiB of each connection, then stops
+/// reading while keeping every connection open.
+fn stalled_receiver() -> u16 {
+    use eventgen::output::s2s::wire;
+    use std::io::{Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut head = vec![0u8; wire::SIGNATURE_LEN + 4];
+            if s.read_exact(&mut head).is_err() {
+                continue;
+            }
+            let size = u32::from_be_bytes(head[wire::SIGNATURE_LEN..].try_into().unwrap());
+            let mut caps = vec![0u8; size as usize];
+            let reply = wire::control_message(&[("__s2s_control_msg", "cap_response=success")]);
+            let mut some = vec![0u8; 64 * 1024];
+            if s.read_exact(&mut caps).is_ok()
+                && s.write_all(&reply).is_ok()
+                && s.read_exact(&mut some).is_ok()
+            {
+                held.push(s);
+            }
+        }
+    });
+    port
+}
+
+/// A huge run into receivers that stopped reading stays small: generation waits.
+#[test]
+fn s2s_stalled_receiver_keeps_memory_bounded() {
+    if !Path::new("/proc/self/status").exists() {
+        skipped("/proc (Linux) to read VmHWM", "none");
+        return;
+    }
+    let port = stalled_receiver();
+    let a = app(
+        "s2s-stalled",
+        port,
+        "s2sConnections = 4\ncount = 100000000\nend = 1000000\n",
+        1,
+    );
+    let mut child = Command::new(bin())
+        .args([
+            "generate",
+            ".",
+            "--now",
+            NOW,
+            "--seed",
+            "1",
+            "--generators",
+            "1",
+        ])
+        .current_dir(a.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it fill the receivers' windows and block, then watch.
+    std::thread::sleep(Duration::from_secs(3));
+    let started = Instant::now();
+    let mut peak = 0;
+    while started.elapsed() < Duration::from_millis(1500) {
+        assert!(child.try_wait().unwrap().is_none(), "it ended");
+        peak = peak.max(peak_kb(child.id()).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(peak > 0, "no VmHWM read");
+    eprintln!("s2s with stalled receivers: peak resident size {peak} kB");
+    assert!(
+        peak < 30 * 1024,
+        "peak resident size {} MB with a stalled receiver",
+        peak / 1024
+    );
+}
