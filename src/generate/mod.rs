@@ -477,7 +477,7 @@ impl Worker {
             };
             match encoding {
                 Encoding::Line => {
-                    let trimmed = crate::output::encode::trim_end(&batch.bytes[start..]).len();
+                    let trimmed = crate::output::bytes::trim_end(&batch.bytes[start..]).len();
                     batch.bytes.truncate(start + trimmed);
                     batch.bytes.push(b'\n');
                 }

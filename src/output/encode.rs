@@ -2,6 +2,8 @@
 //! writes. Infallible, appending to a buffer the caller owns.
 
 use super::EventMeta;
+// `hec/encode.rs` still imports the byte helpers from here; they belong to `output::bytes`.
+pub(crate) use super::bytes::{has_below, has_byte, trim_end, word_at};
 
 /// How the events of an output are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,38 +136,6 @@ impl MetaCache {
         }
         &self.bytes
     }
-}
-
-/// The text without trailing whitespace (what Eventgen's `rstrip()` leaves).
-pub fn trim_end(raw: &[u8]) -> &[u8] {
-    let mut end = raw.len();
-    while end > 0 && raw[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    &raw[..end]
-}
-
-/// Eight bytes at a time from `s[i..]` (little endian), for the escapers' clean-run scans.
-#[inline]
-pub(crate) fn word_at(s: &[u8], i: usize) -> Option<u64> {
-    s.get(i..i + 8)
-        .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// True when some byte of `w` is below `n` (`n` at most 128): the classic SWAR test, exact
-/// as a yes/no answer.
-#[inline]
-pub(crate) fn has_below(w: u64, n: u8) -> bool {
-    w.wrapping_sub(LO * u64::from(n)) & !w & HI != 0
-}
-
-/// True when some byte of `w` equals `b`.
-#[inline]
-pub(crate) fn has_byte(w: u64, b: u8) -> bool {
-    has_below(w ^ (LO * u64::from(b)), 1)
 }
 
 #[cfg(test)]

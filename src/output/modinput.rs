@@ -20,7 +20,7 @@
 //!   Splunk SDKs write, instead of Python's `str()` of whatever number the generator had.
 
 use super::EventMeta;
-use super::encode::{has_below, has_byte, word_at};
+use super::bytes::{has_below, has_byte, word_at};
 use crate::timing::Micros;
 
 /// Byte classes of the escaping table. `CLEAN` bytes are copied in runs.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, Timelike};
 
 use crate::conf::Settings;
-use crate::output::encode::trim_end;
+use crate::output::bytes::trim_end;
 use crate::output::netcore::{Shutdown, address, log};
 use crate::output::{Batch, EventMeta, Sink};
 use crate::problem::Problem;
