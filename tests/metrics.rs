@@ -73,15 +73,6 @@ fn metrics_addr(lines: &mpsc::Receiver<String>, seen: &mut Vec<String>) -> Strin
     }
 }
 
-fn sigterm(child: &Child) {
-    let ok = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .expect("run kill");
-    assert!(ok.success());
-}
-
 fn app(tag: &str, stanza: &str) -> App {
     let a = App::new(tag, &format!("[m.log]\noutputMode = stdout\n{stanza}"));
     a.sample("m.log", SAMPLE);
@@ -349,20 +340,14 @@ fn an_address_in_use_is_a_clear_error() {
 }
 
 /// `$SPLUNK_HOME` with one app and its sample; the input stanza has `params` (XML).
-fn splunk_home(params: &str) -> (TempDir, String) {
-    let home = TempDir::new("metrics-splunk");
-    home.write(
-        "etc/apps/load/default/eventgen.conf",
+fn splunk_home(params: &str) -> (SplunkHome, String) {
+    let home = SplunkHome::new("metrics-splunk");
+    home.app(
+        "load",
         "[m.log]\ncount = 6\ninterval = 1\nearliest = now\nlatest = now\n",
-    );
-    home.write("etc/apps/load/samples/m.log", SAMPLE);
-    std::fs::create_dir_all(home.path().join("var/log/splunk")).unwrap();
-    let input = format!(
-        "<input><server_host>sh</server_host><server_uri>https://127.0.0.1:8089</server_uri>\
-         <session_key>sk-metrics-test-session</session_key><checkpoint_dir></checkpoint_dir><configuration>\
-         <stanza name=\"modinput_eventgen://default\">\
-         <param name=\"verbosity\">20</param>{params}</stanza></configuration></input>"
-    );
+    )
+    .sample("load", "m.log", SAMPLE);
+    let input = home.input(params);
     (home, input)
 }
 

@@ -6,16 +6,11 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::hec_server::{Action, HecServer};
 use crate::support::*;
-
-/// Upper bound on the time from SIGTERM (or a closed stdout) to the exit. The target is 1 s;
-/// the slack is for a loaded two-core CI machine.
-const STOP_BOUND: Duration = Duration::from_secs(3);
 
 const SAMPLE: &str = "one event of the sample, with some text to make it longer\nsecond line\n";
 
@@ -27,142 +22,6 @@ fn app(tag: &str, settings: &str) -> App {
     );
     a.sample("big.log", SAMPLE);
     a
-}
-
-/// A running binary whose stdout is drained by a thread; the first bytes are announced.
-struct Running {
-    child: Child,
-    first_bytes: mpsc::Receiver<()>,
-    out: std::thread::JoinHandle<Vec<u8>>,
-    err: std::thread::JoinHandle<Vec<u8>>,
-    err_seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-}
-
-/// Drains `r` into a shared buffer (readable while the process runs) and returns it at EOF.
-fn drain_shared(
-    mut r: impl Read + Send + 'static,
-) -> (
-    std::thread::JoinHandle<Vec<u8>>,
-    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-) {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let buf = seen.clone();
-    let h = std::thread::spawn(move || {
-        let mut chunk = [0u8; 4096];
-        while let Ok(n) = r.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            buf.lock().unwrap().extend_from_slice(&chunk[..n]);
-        }
-        buf.lock().map(|b| b.clone()).unwrap_or_default()
-    });
-    (h, seen)
-}
-
-fn spawn(mut cmd: Command) -> Running {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run eventgen");
-    // Keep the head and the tail only: a fast run writes gigabytes.
-    watch(child, |all, chunk| {
-        if all.len() >= 1 << 20 {
-            let keep = all.len() - 4096;
-            all.drain(..keep);
-        }
-        all.extend_from_slice(chunk);
-    })
-}
-
-/// Reads the child's stdout on a thread (each read signalled on `first_bytes`, kept as `keep`
-/// decides) and its stderr into a shared buffer.
-fn watch(mut child: Child, keep: fn(&mut Vec<u8>, &[u8])) -> Running {
-    let (tx, first_bytes) = mpsc::channel();
-    let mut stdout = child.stdout.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut chunk = vec![0u8; 1 << 16];
-        while let Ok(n) = stdout.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            keep(&mut all, &chunk[..n]);
-            let _ = tx.send(());
-        }
-        all
-    });
-    let (err, err_seen) = drain_shared(child.stderr.take().unwrap());
-    Running {
-        child,
-        first_bytes,
-        out,
-        err,
-        err_seen,
-    }
-}
-
-/// What a stopped run left behind.
-struct Stopped {
-    took: Duration,
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Running {
-    /// Waits (at most 20 s) until stderr contains `needle`.
-    fn wait_stderr(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !String::from_utf8_lossy(&self.err_seen.lock().unwrap()).contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} on stderr within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn wait_first_bytes(&self) {
-        self.first_bytes
-            .recv_timeout(Duration::from_secs(20))
-            .expect("no output within 20 s");
-    }
-
-    /// Sends SIGTERM (through kill(1)) and waits for the exit, at most `STOP_BOUND` * 3.
-    fn terminate(self) -> Stopped {
-        let sent = Instant::now();
-        let kill = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(kill.success());
-        self.wait_exit(sent)
-    }
-
-    fn wait_exit(mut self, since: Instant) -> Stopped {
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            if since.elapsed() > STOP_BOUND * 3 {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("still running {:?} after the stop", since.elapsed());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let took = since.elapsed();
-        Stopped {
-            took,
-            code: status.code(),
-            stdout: self.out.join().unwrap(),
-            stderr: String::from_utf8_lossy(&self.err.join().unwrap()).into_owned(),
-        }
-    }
 }
 
 fn cmd_in(a: &App, args: &[&str]) -> Command {
@@ -513,25 +372,16 @@ fn now_outside_the_representable_range_is_refused() {
 
 // ---- the modular input ----------------------------------------------------------------------
 
-fn splunk_home(tag: &str, conf: &str) -> TempDir {
-    let home = TempDir::new(tag);
-    home.write("etc/apps/rel_app/default/eventgen.conf", conf);
-    home.write("etc/apps/rel_app/samples/big.log", SAMPLE);
+/// `$SPLUNK_HOME` with the app `rel_app`: `conf` and the sample `big.log`.
+fn splunk_home(tag: &str, conf: &str) -> SplunkHome {
+    let home = SplunkHome::new(tag);
+    home.app("rel_app", conf)
+        .sample("rel_app", "big.log", SAMPLE);
     home
 }
 
-fn input_doc(home: &TempDir) -> String {
-    format!(
-        "<input><server_host>sh</server_host><server_uri>https://127.0.0.1:8089</server_uri>\
-         <session_key>sk-rel-SECRET-0123456789</session_key><checkpoint_dir>{}</checkpoint_dir>\
-         <configuration><stanza name=\"modinput_eventgen://default\"><param name=\"verbosity\">20</param>\
-         </stanza></configuration></input>",
-        home.path().join("ckpt").display()
-    )
-}
-
 fn modinput(
-    home: &TempDir,
+    home: &SplunkHome,
     doc: &str,
     close_stdin: bool,
 ) -> (Running, Option<std::process::ChildStdin>) {
@@ -582,7 +432,7 @@ fn modinput_sigterm_in_a_huge_interval_or_backfill_closes_the_stream() {
             "rel-mi",
             &format!("[big.log]\ndisabled = false\nearliest = -1s\nlatest = now\n{conf}"),
         );
-        let (r, _) = modinput(&home, &input_doc(&home), true);
+        let (r, _) = modinput(&home, &home.input(""), true);
         r.wait_first_bytes();
         let s = r.terminate();
         eprintln!("modinput {what}: exit {:?} after {:?}", s.code, s.took);
@@ -602,7 +452,7 @@ fn modinput_a_complete_input_document_is_enough_with_stdin_open() {
         "rel-mi-open",
         "[big.log]\ndisabled = false\ncount = 1\nend = 1\n",
     );
-    for doc in ["<input/>".to_string(), input_doc(&home)] {
+    for doc in ["<input/>".to_string(), home.input("")] {
         let (r, stdin) = modinput(&home, &doc, false);
         let started = Instant::now();
         let s = r.wait_exit(started);
@@ -627,17 +477,16 @@ fn modinput_output_errors_reach_eventgen_log() {
         "rel-mi-log",
         "[big.log]\ndisabled = false\ncount = 2\nend = 1\noutputMode = file\nfileName = /dev/full\n",
     );
-    let (r, _) = modinput(&home, &input_doc(&home), true);
+    let (r, _) = modinput(&home, &home.input(""), true);
     let s = r.wait_exit(Instant::now());
-    let log = std::fs::read_to_string(home.path().join("var/log/splunk/eventgen.log"))
-        .unwrap_or_default();
+    let log = home.log();
     assert!(
         log.lines()
             .any(|l| l.contains("ERROR") && l.contains("file /dev/full")),
         "eventgen.log:\n{log}\nstderr:\n{}",
         s.stderr
     );
-    assert!(!log.contains("sk-rel-SECRET"), "session key logged");
+    assert!(!log.contains(SESSION_KEY), "session key logged");
 }
 
 // ---- bounds on bad input (through `check`) ---------------------------------------------------
