@@ -267,10 +267,19 @@ fn watch_loop(
             ));
             continue;
         }
+        crate::pipeline::register_secrets(&plan);
         for p in &problems {
             log::warn(&format!("reload: {p}"));
         }
-        crate::pipeline::register_secrets(&plan);
+        if plan.samples.is_empty() {
+            // Most likely a moment in the middle of an update (an app folder being replaced,
+            // a ConfigMap being swapped): never end a running input on it.
+            log::warn(&format!(
+                "reload: the changed configuration has no enabled sample; the running configuration goes on unchanged (changed: {})",
+                changed.join(", ")
+            ));
+            continue;
+        }
         let next = summary(&plan);
         let what = describe_change(&current, &next);
         log::info(&format!(

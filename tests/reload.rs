@@ -233,6 +233,20 @@ fn generate_keeps_its_plan_when_the_changed_configuration_has_errors() {
 }
 
 #[test]
+fn a_change_that_leaves_no_sample_is_not_applied() {
+    let old = conf(2, false, false);
+    let before = seeded_run("reload-empty-old", &old);
+    let app = app("reload-empty", &old);
+    let mut held = Held::start(&app, &[]);
+    // An app folder caught in the middle of an update: the stanza is gone.
+    app.dir.write("default/eventgen.conf", "# being replaced\n");
+    let line = held.wait_for("no enabled sample");
+    assert!(line.starts_with("WARN reload: "), "{line}");
+    let (lines, _) = held.finish();
+    assert!(lines == before, "the old plan did not run on unchanged");
+}
+
+#[test]
 fn no_reload_ignores_changes() {
     let old = conf(2, false, false);
     let before = seeded_run("reload-off-old", &old);
