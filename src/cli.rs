@@ -524,6 +524,7 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
                     .unwrap_or_default()
             }),
             overrides: g.overrides.clone(),
+            warned: problems.iter().map(|p| p.to_string()).collect(),
         }
     });
     match pipeline::run_reloading(plan, opts, watch) {

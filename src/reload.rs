@@ -66,6 +66,9 @@ pub struct Watch {
     /// The sources as they are now (inside Splunk, the set of apps may change too).
     pub sources: Box<dyn Fn() -> Vec<ConfSource> + Send>,
     pub overrides: Overrides,
+    /// The warnings already logged for the running plan (`Problem::to_string`): a reload logs
+    /// only new ones.
+    pub warned: Vec<String>,
 }
 
 /// One file's identity for change detection.
@@ -218,13 +221,14 @@ pub fn spawn(plan: &Plan, watch: Watch, done: Arc<Done>) -> std::io::Result<Arc<
 }
 
 fn watch_loop(
-    watch: Watch,
+    mut watch: Watch,
     mut current: Vec<SampleSummary>,
     mut files: Vec<PathBuf>,
     reloader: &Reloader,
     done: &Done,
 ) {
     let every = poll_every();
+    let mut warned = std::mem::take(&mut watch.warned);
     let mut seen = fingerprint(&(watch.sources)(), &files);
     // A change waits here until two polls agree.
     let mut candidate: Option<BTreeMap<PathBuf, Stamp>> = None;
@@ -268,8 +272,9 @@ fn watch_loop(
             continue;
         }
         crate::pipeline::register_secrets(&plan);
-        for p in &problems {
-            log::warn(&format!("reload: {p}"));
+        let warnings: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        for w in warnings.iter().filter(|w| !warned.contains(w)) {
+            log::warn(&format!("reload: {w}"));
         }
         if plan.samples.is_empty() {
             // Most likely a moment in the middle of an update (an app folder being replaced,
@@ -290,6 +295,7 @@ fn watch_loop(
         files = plan_files(&plan);
         seen = fingerprint(&sources, &files);
         current = next;
+        warned = warnings;
         reloader.offer(plan);
     }
 }

@@ -273,6 +273,7 @@ pub fn run() -> u8 {
         crate::reload::Watch {
             sources: Box::new(move || app_sources(&home)),
             overrides: overrides.clone(),
+            warned: problems.iter().map(|p| p.to_string()).collect(),
         }
     });
     match pipeline::run_reloading(plan, opts, watch) {
