@@ -8,7 +8,7 @@
 //! protocol use the test build of the binary, which is the same code.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -36,7 +36,7 @@ struct Modinput {
     child: Child,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
-    readers: Vec<JoinHandle<()>>,
+    readers: Vec<JoinHandle<Vec<u8>>>,
 }
 
 /// How a modular input process ended.
@@ -60,23 +60,9 @@ impl Modinput {
         stdin.write_all(input.as_bytes()).unwrap();
         // splunkd closes stdin after the document.
         drop(stdin);
-        let drain = |mut r: Box<dyn Read + Send>, buf: Arc<Mutex<Vec<u8>>>| {
-            std::thread::spawn(move || {
-                let mut chunk = [0u8; 8192];
-                while let Ok(n) = r.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    buf.lock().unwrap().extend_from_slice(&chunk[..n]);
-                }
-            })
-        };
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let readers = vec![
-            drain(Box::new(child.stdout.take().unwrap()), stdout.clone()),
-            drain(Box::new(child.stderr.take().unwrap()), stderr.clone()),
-        ];
+        let (out, stdout) = drain_shared(child.stdout.take().unwrap());
+        let (err, stderr) = drain_shared(child.stderr.take().unwrap());
+        let readers = vec![out, err];
         Modinput {
             child,
             stdout,
@@ -155,12 +141,7 @@ impl Modinput {
     /// for the exit, for at most 2 s plus a little slack for a loaded machine.
     fn terminate(self) -> Finished {
         let sent = Instant::now();
-        let kill = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(kill.success(), "kill -TERM failed");
+        sigterm(&self.child);
         self.wait_exit(sent, Duration::from_secs(5))
     }
 }
