@@ -168,3 +168,55 @@ impl Carry {
         st
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{T0, plan, state};
+    use super::*;
+
+    const SEC: Micros = MICROS_PER_SEC;
+    const ID: &str = "token.0.token = @@id\ntoken.0.replacementType = integerid\n\
+                      token.0.replacement = 1\n";
+
+    #[test]
+    fn a_kept_sample_goes_on_and_an_added_one_joins_its_grid() {
+        let old = plan(
+            &format!("[a.log]\ninterval = 10\nend = 5\n{ID}"),
+            &[("a.log", "@@id\n")],
+        );
+        let mut st = state(&old, 0);
+        st.next = T0 + 30 * SEC;
+        st.executions = 3;
+        st.jobs = 3;
+        st.counters = vec![7];
+        let carry = Carry::new(
+            &old,
+            &[st],
+            &[vec![7]],
+            (T0, T0 + 30 * SEC),
+            1,
+            Rng::derive(1, 2),
+        );
+        let new = plan(
+            &format!(
+                "[a.log]\ninterval = 10\nend = 5\n{ID}\n[b.log]\ninterval = 7\ndelay = 2\nend = 5\n"
+            ),
+            &[("a.log", "@@id\n"), ("b.log", "x\n")],
+        );
+        let starts = carry.counter_starts(&new, vec![vec![1], vec![]]);
+        assert_eq!(starts, [vec![7], vec![]], "integerid goes on");
+        let a = carry.apply(&new.samples[0], state(&new, 0));
+        assert_eq!((a.next, a.executions, a.jobs), (T0 + 30 * SEC, 3, 3));
+        // b's grid is T0 + 2 + 7k: the first firing at or after the boundary is k = 4.
+        let b = carry.apply(&new.samples[1], state(&new, 1));
+        assert_eq!((b.next, b.executions, b.jobs), (T0 + 30 * SEC, 4, 4));
+        assert!(!b.done);
+        assert_eq!(b.backfill_from, None);
+        // With end = 3, b's intervals before the boundary already used up its run.
+        let ended = plan(
+            "[b.log]\ninterval = 7\ndelay = 2\nend = 3\n",
+            &[("b.log", "x\n")],
+        );
+        assert!(carry.apply(&ended.samples[0], state(&ended, 0)).done);
+    }
+}
