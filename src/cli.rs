@@ -26,8 +26,7 @@ pub const EXIT_CONFIG: u8 = 2;
 /// The options of `generate`, shared by `eventgen --help` and `eventgen generate --help`.
 macro_rules! generate_options {
     () => {
-        "\
-    -s, --sample NAME      run only the stanza or sample file named NAME
+        "    -s, --sample NAME      run only the stanza or sample file named NAME
     -c, --count N          events per interval for every sample (-1 or 0: the whole sample)
     -i, --interval SECS    seconds between intervals for every sample
     -e, --end END          stop after END intervals, or at time END (-1: never)
@@ -65,7 +64,8 @@ macro_rules! progress_note {
     () => {
         "\
 While it runs, a progress bar on stderr shows the time reached, events, rate and, when the
-run has an end, percent and ETA; only when stderr is a terminal, never on stdout.
+run has an end, percent and ETA; only when stderr is a terminal and stdout is not that
+terminal (so no bar lines end up among the events), never on stdout.
 "
     };
 }
@@ -143,6 +143,19 @@ OPTIONS:
     -h, --help             this text
 
 EXIT CODES: 0 no errors, 2 configuration errors.
+";
+
+const SPEC_HELP: &str = "\
+eventgen spec: print README/eventgen.conf.spec
+
+USAGE:
+    eventgen spec
+
+Prints to stdout the spec of every eventgen.conf key this program reads: its type, default
+and what it does (the file Splunk reads as README/eventgen.conf.spec).
+
+OPTIONS:
+    -h, --help             this text
 ";
 
 /// Flags of `generate` and `check`.
@@ -439,6 +452,7 @@ fn plan_lines(plan: &Plan) -> Vec<String> {
 }
 
 fn cmd_check(mut g: GenerateArgs) -> u8 {
+    g.overrides.check_only = true;
     let (plan, problems) = match build_plan(&mut g) {
         Ok(x) => x,
         Err(code) => return code,
@@ -458,8 +472,19 @@ fn cmd_check(mut g: GenerateArgs) -> u8 {
         };
         let _ = write!(out, "\n{}", crate::chart::render(&plan, start));
     }
-    let errors = problems.iter().filter(|p| p.is_error()).count();
-    let warnings = problems.len() - errors;
+    // One mistake, one count: "sample skipped because of the errors above" is not another.
+    let counted = || problems.iter().filter(|p| !p.consequence);
+    let errors = counted().filter(|p| p.is_error()).count();
+    let warnings = counted().count() - errors;
+    if plan.samples.is_empty() && !plan.disabled.is_empty() {
+        let names: Vec<String> = plan.disabled.iter().map(|n| format!("[{n}]")).collect();
+        let _ = writeln!(
+            out,
+            "0 enabled samples: {} {} disabled",
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" }
+        );
+    }
     let _ = writeln!(
         out,
         "{} samples, {errors} errors, {warnings} warnings",
@@ -502,7 +527,7 @@ fn cmd_generate(mut g: GenerateArgs) -> u8 {
     }
     let opts = RunOptions {
         progress: ProgressOptions {
-            bar: std::io::stderr().is_terminal(),
+            bar: crate::progress::bar_fits_terminal(),
             stats_every: match g.stats_every {
                 _ if !g.verbose => None,
                 Some(0) => None,
@@ -588,12 +613,24 @@ pub fn run(args: Vec<OsString>) -> u8 {
             }
         }
         "init" => crate::init::args::command(args[1..].to_vec()),
-        "spec" => {
-            let _ = std::io::stdout()
-                .lock()
-                .write_all(plan::keys::spec_text().as_bytes());
-            EXIT_OK
-        }
+        "spec" => match args.get(1).and_then(|a| a.to_str()) {
+            None => {
+                let _ = std::io::stdout()
+                    .lock()
+                    .write_all(plan::keys::spec_text().as_bytes());
+                EXIT_OK
+            }
+            Some("-h" | "--help") => {
+                let _ = std::io::stdout().lock().write_all(SPEC_HELP.as_bytes());
+                EXIT_OK
+            }
+            Some(other) => {
+                log::error(&format!(
+                    "unexpected argument {other:?} (see eventgen spec --help)"
+                ));
+                EXIT_CONFIG
+            }
+        },
         "-V" | "--version" => {
             let _ = writeln!(
                 std::io::stdout().lock(),

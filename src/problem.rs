@@ -36,6 +36,9 @@ pub struct Problem {
     pub stanza: Option<String>,
     pub key: Option<String>,
     pub message: String,
+    /// Follows from problems already reported (a sample skipped because of its errors): it is
+    /// printed at its level but not counted again.
+    pub consequence: bool,
 }
 
 impl Problem {
@@ -46,6 +49,7 @@ impl Problem {
             stanza: None,
             key: None,
             message: message.into(),
+            consequence: false,
         }
     }
 
@@ -73,6 +77,11 @@ impl Problem {
 
     pub fn key(mut self, key: &str) -> Self {
         self.key = Some(key.to_string());
+        self
+    }
+
+    pub fn consequence(mut self) -> Self {
+        self.consequence = true;
         self
     }
 

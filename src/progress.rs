@@ -29,6 +29,29 @@ pub struct ProgressOptions {
     pub stats_every: Option<Duration>,
 }
 
+/// Whether a bar can be drawn: stderr is a terminal, and stdout is not that same terminal
+/// (events written under a bar that redraws itself would leave old bar lines among them).
+pub fn bar_fits_terminal() -> bool {
+    use std::io::IsTerminal;
+    use std::os::fd::{AsFd, BorrowedFd};
+    use std::os::unix::fs::MetadataExt;
+    let (out, err) = (std::io::stdout(), std::io::stderr());
+    if !err.is_terminal() {
+        return false;
+    }
+    if !out.is_terminal() {
+        return true;
+    }
+    let device = |fd: BorrowedFd<'_>| {
+        let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        file.metadata().ok().map(|m| (m.dev(), m.ino(), m.rdev()))
+    };
+    match (device(out.as_fd()), device(err.as_fd())) {
+        (Some(o), Some(e)) => o != e,
+        _ => false,
+    }
+}
+
 impl ProgressOptions {
     fn any(&self) -> bool {
         self.bar || self.stats_every.is_some()

@@ -24,6 +24,7 @@ mod bounded_jobs;
 mod compat;
 mod counter_output;
 mod deploy;
+mod first_run;
 mod generate;
 mod generators;
 mod golden;

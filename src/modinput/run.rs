@@ -165,7 +165,7 @@ pub fn run() -> u8 {
     let level = stanza
         .and_then(|s| param(&s.params, "verbosity"))
         .and_then(|v| parse_verbosity(v).ok())
-        .map_or(Level::Info, |v| Level::from_verbosity(v).min(Level::Info));
+        .map_or(Level::Info, Level::from_verbosity);
     let log: &Logger = log::global();
     log.set_min(level);
     let shard = stanza

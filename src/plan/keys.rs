@@ -904,12 +904,37 @@ pub fn lookup(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|key| key.name == name)
 }
 
-/// For keys accepted only so that Eventgen configs load: why they have no effect here.
-pub fn no_effect(name: &str) -> Option<&'static str> {
-    lookup(name).map(|k| k.doc).filter(|doc| {
+/// For keys accepted only so that Eventgen configs load: why they have no effect here, when
+/// `value` asks for something eventgen-rs does not do. Eventgen's defaults (and SA-Eventgen's
+/// shipped `[global]`) ask for nothing, so they get no warning.
+/// `Some(None)`: a no-effect key whose value asks for nothing (no warning at all).
+pub fn no_effect(name: &str, value: &str) -> Option<Option<&'static str>> {
+    let doc = lookup(name).map(|k| k.doc).filter(|doc| {
         doc.to_ascii_lowercase()
             .contains("accepted for compatibility")
-    })
+    })?;
+    Some((!asks_for_nothing(name, value)).then_some(doc))
+}
+
+/// Whether the value of a no-effect key matches what eventgen-rs does anyway: the empty
+/// value, Eventgen's default, or a value whose behaviour is ours (`useOutputQueue`: every
+/// output already has its own thread). Booleans follow Eventgen's `_boolSettings`: only `0`,
+/// `false`, `False` and the empty string are false.
+fn asks_for_nothing(name: &str, value: &str) -> bool {
+    let v = value.trim();
+    let py_false = matches!(v, "" | "0" | "false" | "False");
+    let int_at_most = |n: i64| v.is_empty() || parse_int(v).is_ok_and(|i| i <= n);
+    match name {
+        // Eventgen itself never reads it; we always queue output on one thread.
+        "maxIntervalsBeforeFlush" | "useOutputQueue" => true,
+        "splitSample" | "maxQueueLength" => int_at_most(0),
+        "outputWorkers" => int_at_most(1),
+        "threading" => v.is_empty() || v == "thread",
+        "httpeventWaitResponse" | "disableLoggingQueue" => !py_false || v.is_empty(),
+        "verbosity" => py_false || v.eq_ignore_ascii_case("false"),
+        "profiler" | "outputCounter" | "debug" => py_false,
+        _ => v.is_empty(),
+    }
 }
 
 /// `true` for `token.N.token|replacementType|replacement` and `host.token|replacement`.
@@ -929,6 +954,38 @@ pub fn closest(name: &str) -> Option<&'static str> {
     }
     best.filter(|(d, k)| *d <= 3.max(k.len() / 3))
         .map(|(_, k)| k)
+}
+
+/// Other names people give an output or mode, and the word they mean.
+const CHOICE_ALIASES: &[(&str, &str, &str)] = &[
+    ("outputMode", "hec", "httpevent"),
+    ("outputMode", "http", "httpevent"),
+    ("outputMode", "splunk_hec", "httpevent"),
+    ("outputMode", "metric_hec", "metric_httpevent"),
+    ("outputMode", "syslog", "syslogout"),
+    ("outputMode", "tcp", "tcpout"),
+    ("outputMode", "udp", "udpout"),
+    ("outputMode", "splunk", "splunkstream"),
+    ("outputMode", "null", "devnull"),
+    ("outputMode", "console", "stdout"),
+];
+
+/// The word of a choice key that `value` most likely meant: a known alias (`hec` for
+/// `httpevent`), the same word in other case, or the closest by edit distance.
+pub fn suggest_choice(key: &str, value: &str, words: &[&'static str]) -> Option<&'static str> {
+    let v = value.trim().to_ascii_lowercase();
+    if v.is_empty() {
+        return None;
+    }
+    if let Some((_, _, w)) = CHOICE_ALIASES.iter().find(|(k, a, _)| *k == key && *a == v) {
+        return Some(*w);
+    }
+    words
+        .iter()
+        .map(|w| (edit_distance(&v, &w.to_ascii_lowercase()), *w))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, w)| *d <= 2.max(w.len() / 3))
+        .map(|(_, w)| w)
 }
 
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {

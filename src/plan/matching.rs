@@ -124,6 +124,7 @@ pub(super) fn match_samples(
     base: &Settings,
     ov: &Overrides,
     problems: &mut Vec<Problem>,
+    disabled: &mut Vec<String>,
 ) -> Vec<Candidate> {
     let enabled: Vec<&Stanza> = stanzas
         .iter()
@@ -135,7 +136,11 @@ pub(super) fn match_samples(
             if let Some(d) = st.settings.get("disabled") {
                 settings.insert("disabled", d.clone());
             }
-            !Reader::new(&settings, Some(base), &st.name, problems).bool("disabled")
+            let off = Reader::new(&settings, Some(base), &st.name, problems).bool("disabled");
+            if off {
+                disabled.push(st.name.clone());
+            }
+            !off
         })
         .collect();
 

@@ -22,7 +22,7 @@ pub mod secrets;
 mod timing;
 pub mod tokens;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::conf::{self, Setting, Settings, Stanza};
 use crate::output::encode::Encoding;
@@ -71,6 +71,9 @@ pub struct Overrides {
     pub splunkd: Option<crate::output::splunkstream::Splunkd>,
     /// Start of the virtual clock, if any (year-less replay times take its year).
     pub now: Option<Micros>,
+    /// `eventgen check`: nothing will run, so what only a run outside Splunk needs (a
+    /// splunkstream `splunkHost`) is a warning.
+    pub check_only: bool,
 }
 
 /// When a sample stops.
@@ -174,6 +177,8 @@ pub struct Plan {
     pub state_dir: Option<PathBuf>,
     /// `outputCounter = true`: log throughput lines.
     pub output_counter: bool,
+    /// Sample stanzas left out because they say `disabled = true`, in file order.
+    pub disabled: Vec<String>,
 }
 
 /// Builds the plan from the sources. Returns the plan and every problem found; samples with
@@ -186,12 +191,14 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
     // [default] below [global] in the same file (Splunk copies [default] into every stanza;
     // Eventgen ignores it, we keep it as the lowest layer).
     let mut globals: Vec<((usize, usize, bool), Stanza)> = Vec::new();
+    let mut read_order: Vec<&Path> = Vec::new();
     for (i, src) in sources.iter().enumerate() {
         let mut layers = Vec::new();
         for (layer, f) in src.files.iter().enumerate() {
             if !f.exists() {
                 continue;
             }
+            read_order.push(f);
             match conf::read_conf(f) {
                 Ok((stanzas, probs)) => {
                     // Before anything can print a value: every credential of every stanza,
@@ -225,6 +232,22 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
             acc
         });
     check_keys_global(&global, &mut problems);
+    for (_, stanzas) in &per_source {
+        for st in stanzas {
+            check_keys_stanza(st, &mut problems);
+        }
+    }
+    // Settings are keyed by name; people read a config top to bottom.
+    problems.sort_by_key(|p| match &p.location {
+        Some(l) => (
+            read_order
+                .iter()
+                .position(|f| *f == l.file.as_path())
+                .unwrap_or(usize::MAX),
+            l.line,
+        ),
+        None => (usize::MAX, 0),
+    });
 
     let mut plan = Plan {
         generator_workers: 1,
@@ -246,10 +269,16 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
     let mut outputs: Vec<OutputSpec> = Vec::new();
     for (i, stanzas) in per_source {
         let src = &sources[i];
-        for st in &stanzas {
-            check_keys_stanza(st, &mut problems);
-        }
-        for candidate in match_samples(src, &stanzas, &global, &base, ov, &mut problems) {
+        let candidates = match_samples(
+            src,
+            &stanzas,
+            &global,
+            &base,
+            ov,
+            &mut problems,
+            &mut plan.disabled,
+        );
+        for candidate in candidates {
             if let Some(name) = &ov.sample
                 && candidate.stanza != *name
                 && candidate.file_name.as_deref() != Some(name.as_str())
@@ -280,7 +309,8 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
                             candidate.display_name()
                         ))
                         .located(&loc)
-                        .stanza(&candidate.stanza),
+                        .stanza(&candidate.stanza)
+                        .consequence(),
                     );
                 }
             }

@@ -126,6 +126,7 @@ pub(super) fn build(
     ov: &Overrides,
 ) -> Option<OutputSpec> {
     let settings = r.settings;
+    let first_problem = r.problems.len();
     let spec = match output_mode {
         "stdout" => Some(OutputSpec::Stdout),
         "devnull" => Some(OutputSpec::Devnull),
@@ -192,10 +193,25 @@ pub(super) fn build(
         "splunkstream" => {
             // Inside Splunk the input document names splunkd; while validating it is not known
             // yet, so the local default stands in.
-            let splunkd = ov
+            let mut splunkd = ov
                 .splunkd
                 .clone()
                 .or_else(|| ov.app_mode.then(Splunkd::local_default));
+            // Apps written for Splunk leave splunkHost out: there Eventgen (and the modular
+            // input) send to the local splunkd. `check` accepts that; `generate` cannot.
+            let no_host = settings
+                .get("splunkHost")
+                .is_none_or(|s| s.value.trim().is_empty());
+            if ov.check_only && splunkd.is_none() && no_host {
+                r.problems.push(
+                    Problem::warning(
+                        "splunkHost is not set: inside Splunk the modular input sends these events to the local splunkd; a standalone `eventgen generate` needs splunkHost",
+                    )
+                    .stanza(&c.stanza)
+                    .key("splunkHost"),
+                );
+                splunkd = Some(Splunkd::local_default());
+            }
             let built = SplunkStreamConfig::build(settings, &c.stanza, splunkd.as_ref()).map(
                 |(config, warnings)| {
                     r.problems.extend(warnings);
@@ -242,6 +258,18 @@ pub(super) fn build(
                 path.display()
             ),
         );
+    }
+    // A required key that is missing has no line of its own: point at the line that chose
+    // the output (or the stanza).
+    let chosen_at = settings
+        .get("outputMode")
+        .map(|s| &s.location)
+        .filter(|l| !l.file.as_os_str().is_empty() && l.line > 0)
+        .unwrap_or(&c.location);
+    for p in &mut r.problems[first_problem..] {
+        if p.location.is_none() {
+            p.location = Some(chosen_at.clone());
+        }
     }
     spec
 }

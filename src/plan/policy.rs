@@ -12,8 +12,10 @@ pub(super) fn check_keys_stanza(st: &Stanza, problems: &mut Vec<Problem>) {
         if keys::is_token_key(k) {
             continue;
         }
-        if let Some(why) = keys::no_effect(k) {
-            problems.push(no_effect(k, why, &v.location, &st.name));
+        if let Some(why) = keys::no_effect(k, &v.value) {
+            if let Some(why) = why {
+                problems.push(no_effect(k, why, &v.location, &st.name));
+            }
             continue;
         }
         match keys::lookup(k) {
@@ -33,8 +35,10 @@ pub(super) fn check_keys_stanza(st: &Stanza, problems: &mut Vec<Problem>) {
 
 pub(super) fn check_keys_global(global: &Settings, problems: &mut Vec<Problem>) {
     for (k, v) in global.iter() {
-        if let Some(why) = keys::no_effect(k) {
-            problems.push(no_effect(k, why, &v.location, "global"));
+        if let Some(why) = keys::no_effect(k, &v.value) {
+            if let Some(why) = why {
+                problems.push(no_effect(k, why, &v.location, "global"));
+            }
         } else if keys::lookup(k).is_none() && !keys::is_token_key(k) {
             problems.push(unknown_key(k, &v.location, "global"));
         }
@@ -261,6 +265,9 @@ impl<'a> Reader<'a> {
             && !words.contains(&v.as_str())
         {
             let mut msg = format!("expected one of {}, got {v:?}", words.join(", "));
+            if let Some(w) = keys::suggest_choice(key, &v, words) {
+                msg.push_str(&format!("; did you mean {w}?"));
+            }
             if key == "generator" || key == "rater" {
                 msg.push_str(
                     "; Eventgen's Python plugins cannot run here (see docs/compatibility.md)",

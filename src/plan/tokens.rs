@@ -111,27 +111,43 @@ pub fn compile(
         let Some(rest) = key.strip_prefix("token.") else {
             continue;
         };
-        let err = |msg: String| {
-            Problem::error(msg)
+        // Eventgen drops a token key it cannot parse and runs the sample without it (apps
+        // written for pytest-splunk-addon carry `token.N.field`), as any unknown key.
+        let ignored = |msg: String| {
+            Problem::warning(format!("unknown setting, ignored; {msg}"))
                 .located(&setting.location)
                 .stanza(stanza)
                 .key(key)
         };
         let Some((n, field)) = rest.split_once('.') else {
-            problems.push(err(
+            problems.push(ignored(
                 "expected token.<n>.token, token.<n>.replacementType or token.<n>.replacement"
                     .into(),
             ));
             continue;
         };
         let Ok(n) = n.parse::<u32>() else {
-            problems.push(err(format!("token number {n:?} is not a number")));
+            problems.push(ignored(format!("token number {n:?} is not a number")));
             continue;
         };
-        if !matches!(field, "token" | "replacementType" | "replacement") {
-            problems.push(err(format!(
-                "unknown token field {field:?}; expected token, replacementType or replacement"
-            )));
+        const FIELDS: [&str; 3] = ["token", "replacementType", "replacement"];
+        if !FIELDS.contains(&field) {
+            let lower = field.to_ascii_lowercase();
+            let hint = FIELDS
+                .iter()
+                .map(|f| {
+                    (
+                        super::keys::edit_distance(&lower, &f.to_ascii_lowercase()),
+                        f,
+                    )
+                })
+                .min_by_key(|(d, _)| *d)
+                .filter(|(d, f)| *d <= 2.max(f.len() / 3))
+                .map_or(
+                    "a token has token, replacementType and replacement".to_string(),
+                    |(_, f)| format!("did you mean token.{n}.{f}?"),
+                );
+            problems.push(ignored(hint));
             continue;
         }
         // Tokens order by number, then by the stanza they came from (pattern stanzas' tokens
@@ -296,11 +312,13 @@ pub fn compile(
                     sequential,
                 }
             }
-            "integerid" => match crate::plan::keys::parse_int(&rep.value) {
+            "integerid" => match parse_big_int(&rep.value) {
                 Ok(start) => {
                     counter = Some(out.counters.len());
                     out.counters.push(CounterSpec {
-                        start,
+                        // The run counts in i64 and wraps; rendering adds the distance
+                        // counted to the exact start (see `Replacement::IntegerId`).
+                        start: start as i64,
                         state_name: format!("integerid.{n}.{}", re.value),
                     });
                     Replacement::IntegerId { start }
@@ -390,4 +408,14 @@ pub fn compile(
         ),
     }
     out
+}
+
+/// Python `int()` of an integerid start, which may lie beyond i64 (Python ints have no limit).
+fn parse_big_int(value: &str) -> Result<i128, String> {
+    let v = value.trim().replace('_', "");
+    v.parse::<i128>().map_err(|_| {
+        crate::plan::keys::parse_int(value)
+            .err()
+            .unwrap_or_default()
+    })
 }

@@ -314,7 +314,8 @@ impl TimeFormat {
     /// %R %s %S %t %T %u %U %V %w %W %x %X %y %Y %z %:z %Z %%`, the glibc flags `-` (no
     /// padding), `_` (spaces), `0` (zeros), `^` (upper case), `#` (swap case), a minimum width
     /// (`%10Y`) and the `E`/`O` modifiers (no-ops in the C locale). As in Python, `%f` and
-    /// `%:z` are only recognised without flags; flags on `%z`/`%Z` are ignored.
+    /// `%:z` are only recognised without flags; flags on `%z` are ignored, and `%Z` takes a width and
+    /// case flags as glibc's other text directives (`%4Z` is ` UTC`).
     pub fn compile(format: &str) -> TimeFormat {
         let bytes = format.as_bytes();
         let mut c = Compiler {
@@ -399,7 +400,8 @@ impl TimeFormat {
                         c.composite(expansion, case);
                     } else if let Some(field) = Field::from_conversion(conv) {
                         let (pad, width) = match field {
-                            Field::Offset | Field::ZoneName | Field::Micros => (Pad::Default, 0),
+                            // glibc pads `%4Z` as any text (` UTC`); `%z` keeps its shape.
+                            Field::Offset | Field::Micros => (Pad::Default, 0),
                             _ => (pad, width as u8),
                         };
                         c.field(Spec {
@@ -759,6 +761,9 @@ mod tests {
             ("%^p", "AM"),
             ("%10B", "     March"),
             ("%-y", "24"),
+            ("%4Z", " UTC"),
+            ("%04Z", "0UTC"),
+            ("%#6Z", "   utc"),
         ];
         for (format, want) in table {
             assert_eq!(render(format, &t), want, "format {format:?}");

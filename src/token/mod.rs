@@ -198,9 +198,11 @@ pub enum Replacement {
         column: usize,
         sequential: bool,
     },
-    /// A counter that starts at `start` and grows by one per event that matches.
+    /// A counter that starts at `start` and grows by one per event that matches. Like
+    /// Python's ints it keeps counting past i64::MAX: the run's i64 counter wraps, and the
+    /// value shown is `start` plus the distance it counted.
     IntegerId {
-        start: i64,
+        start: i128,
     },
 }
 
@@ -320,14 +322,15 @@ impl Token {
                     out.extend_from_slice(file.column(row, *column).as_bytes());
                 }
             }
-            Replacement::IntegerId { .. } => {
+            Replacement::IntegerId { start } => {
                 let v = self
                     .counter
                     .and_then(|c| cx.counters.get(c))
                     .copied()
-                    .unwrap_or(0);
+                    .unwrap_or(*start as i64);
+                let counted = v.wrapping_sub(*start as i64) as u64;
                 let mut b = itoa::Buffer::new();
-                out.extend_from_slice(b.format(v).as_bytes());
+                out.extend_from_slice(b.format(start + i128::from(counted)).as_bytes());
             }
         }
     }
