@@ -1,6 +1,7 @@
 //! A new user's first minutes and apps written for Splunk (issue 18), one test per item: the
 //! shipped app starts without warnings, configs Eventgen runs are accepted, `check` counts
-//! and points well, and the binary's own texts are right.
+//! and points well, and the binary's own texts are right (the progress bar's test is in
+//! `progress.rs`).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -179,32 +180,30 @@ fn zone_name_takes_a_width() {
     assert_eq!(app.out(&[]), "[ UTC|UTC|   UTC|utc]\n");
 }
 
-#[test]
-fn integerid_starts_and_counts_beyond_64_bits() {
+/// `end` intervals of `count` events of `id=@@id`, an integerid token starting at `start`.
+fn integerids(tag: &str, start: &str, end: u32, count: u32) -> String {
     let app = App::new(
-        "integerid-big",
+        tag,
         &format!(
-            "[i.log]\noutputMode = stdout\nend = 2\ncount = 2\n{}",
-            token(0, "@@id", "integerid", "9223372036854775806")
+            "[i.log]\noutputMode = stdout\nend = {end}\ncount = {count}\n{}",
+            token(0, "@@id", "integerid", start)
         ),
     );
     app.sample("i.log", "id=@@id\n");
+    app.out(&[])
+}
+
+#[test]
+fn integerid_starts_and_counts_beyond_64_bits() {
+    // Across intervals, past i64::MAX.
     assert_eq!(
-        app.out(&[]),
+        integerids("integerid-big", "9223372036854775806", 2, 2),
         "id=9223372036854775806\nid=9223372036854775807\n\
          id=9223372036854775808\nid=9223372036854775809\n"
     );
-    // A start beyond i64, as Python's int() reads it.
-    let app = App::new(
-        "integerid-bigger",
-        &format!(
-            "[i.log]\noutputMode = stdout\nend = 1\ncount = 2\n{}",
-            token(0, "@@id", "integerid", "18446744073709551620")
-        ),
-    );
-    app.sample("i.log", "id=@@id\n");
+    // A start beyond 64 bits, as Python's int() reads it.
     assert_eq!(
-        app.out(&[]),
+        integerids("integerid-bigger", "18446744073709551620", 1, 2),
         "id=18446744073709551620\nid=18446744073709551621\n"
     );
 }
@@ -299,36 +298,4 @@ fn check_counts_each_mistake_once_points_at_lines_and_says_what_is_off() {
     assert!(stdout(&s).len() < 2000, "{}", stdout(&s));
     let bad = run(&["spec", "extra"]);
     assert_code(&bad, 2);
-}
-
-#[test]
-fn no_progress_bar_when_stdout_is_the_same_terminal() {
-    if Command::new("script").arg("--version").output().is_err() {
-        crate::skip::skipped(
-            "util-linux's `script` to provide a terminal",
-            "install util-linux",
-        );
-        return;
-    }
-    let app = App::new(
-        "bar-same-tty",
-        "[p.log]\noutputMode = stdout\ncount = 5\ninterval = 60\n",
-    );
-    app.sample("p.log", "EVENT_LINE\n");
-    let args = "generate . --now 2024-01-03T00:00:00Z --seed 1 -b -6h -e 1";
-    let o = Command::new("script")
-        .args(["-qec"])
-        .arg(format!("{} {args}", bin().display()))
-        .arg("/dev/null")
-        .current_dir(app.path())
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert_code(&o, 0);
-    let tty = stdout(&o);
-    assert!(tty.contains("EVENT_LINE"), "{tty}");
-    assert!(
-        !tty.contains(" events · ") && !tty.contains('%'),
-        "a bar among the events:\n{tty}"
-    );
 }

@@ -110,14 +110,22 @@ fn verbose_prints_a_stats_line_every_few_seconds() {
     assert_eq!(stderr(&quiet), "");
 }
 
-#[test]
-fn progress_bar_only_on_a_terminal_and_never_on_stdout() {
-    // util-linux's `script` gives the run a terminal; its output is what the terminal got.
+/// util-linux's `script` gives a run a terminal; its output is what the terminal got. Prints
+/// the SKIP line when it is missing.
+fn script_available() -> bool {
     if Command::new("script").arg("--version").output().is_err() {
         crate::skip::skipped(
             "util-linux's `script` to provide a terminal",
             "install util-linux",
         );
+        return false;
+    }
+    true
+}
+
+#[test]
+fn progress_bar_only_on_a_terminal_and_never_on_stdout() {
+    if !script_available() {
         return;
     }
     let a = app("progress-bar", "");
@@ -185,4 +193,32 @@ randomizeCount = 0.2"#,
     assert_eq!(day("Tue 01-02"), "6360");
     assert_eq!(day("Sat 01-06"), "3060");
     assert_eq!(day("Sun 01-07"), "0");
+}
+
+#[test]
+fn no_progress_bar_when_stdout_is_the_same_terminal() {
+    if !script_available() {
+        return;
+    }
+    let app = App::new(
+        "bar-same-tty",
+        "[p.log]\noutputMode = stdout\ncount = 5\ninterval = 60\n",
+    );
+    app.sample("p.log", "EVENT_LINE\n");
+    let args = "generate . --now 2024-01-03T00:00:00Z --seed 1 -b -6h -e 1";
+    let o = Command::new("script")
+        .args(["-qec"])
+        .arg(format!("{} {args}", bin().display()))
+        .arg("/dev/null")
+        .current_dir(app.path())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let tty = stdout(&o);
+    assert!(tty.contains("EVENT_LINE"), "{tty}");
+    assert!(
+        !tty.contains(" events · ") && !tty.contains('%'),
+        "a bar among the events:\n{tty}"
+    );
 }

@@ -79,7 +79,7 @@ fn bad_values_fall_back_as_in_eventgen() {
     assert_eq!(stdout(&o), "a\nb\na\nb\n");
     let err = stderr(&o);
     for needle in [
-        "default/eventgen.conf:7: [s.log] mode: expected one of sample, replay, got \"reply\"; ignored as Eventgen does: the [global] or built-in value (\"sample\") applies",
+        "default/eventgen.conf:7: [s.log] mode: expected one of sample, replay, got \"reply\" (did you mean replay?); ignored as Eventgen does: the [global] or built-in value (\"sample\") applies",
         "default/eventgen.conf:8: [s.log] interval: expected an integer, got \"30s\"; ignored as Eventgen does: the [global] or built-in value (\"5\") applies",
         "default/eventgen.conf:9: [s.log] sampletype:",
         "default/eventgen.conf:10: [s.log] rater:",

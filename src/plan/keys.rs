@@ -932,7 +932,7 @@ fn asks_for_nothing(name: &str, value: &str) -> bool {
         "threading" => v.is_empty() || v == "thread",
         "httpeventWaitResponse" | "disableLoggingQueue" => !py_false || v.is_empty(),
         "verbosity" => py_false || v.eq_ignore_ascii_case("false"),
-        "profiler" | "outputCounter" | "debug" => py_false,
+        "profiler" | "debug" => py_false,
         _ => v.is_empty(),
     }
 }

@@ -266,7 +266,7 @@ impl<'a> Reader<'a> {
         {
             let mut msg = format!("expected one of {}, got {v:?}", words.join(", "));
             if let Some(w) = keys::suggest_choice(key, &v, words) {
-                msg.push_str(&format!("; did you mean {w}?"));
+                msg.push_str(&format!(" (did you mean {w}?)"));
             }
             if key == "generator" || key == "rater" {
                 msg.push_str(
