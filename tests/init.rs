@@ -22,12 +22,16 @@ fn init(tag: &str, name: &str, log: &str, flags: &[&str]) -> (TempDir, String, S
 fn generate(dir: &Path) -> String {
     let o = run_in(dir, &["check", "--strict", "app"]);
     assert_code(&o, 0);
-    let o = run_in(
-        dir,
-        &[
+    // Timestamps render in local time: pin it.
+    let o = std::process::Command::new(crate::support::bin())
+        .args([
             "generate", "app", "--now", NOW, "--seed", "1", "-e", "1", "--output", "stdout",
-        ],
-    );
+        ])
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert_code(&o, 0);
     stdout(&o)
 }
