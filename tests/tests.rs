@@ -19,6 +19,7 @@ mod tenzir;
 
 mod app_modinput;
 mod app_package;
+mod awss3;
 mod bad_config;
 mod bounded_jobs;
 mod compat;

@@ -156,6 +156,28 @@ impl Client {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Response, Failure> {
+        self.send(reqwest::Method::POST, url, headers, body, timeout)
+    }
+
+    /// [`post`](Self::post) with `PUT` (S3 objects).
+    pub fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Response, Failure> {
+        self.send(reqwest::Method::PUT, url, headers, body, timeout)
+    }
+
+    fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Response, Failure> {
         let mut map = HeaderMap::with_capacity(headers.len());
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| invalid(&e))?;
@@ -167,7 +189,7 @@ impl Client {
         }
         let resp = self
             .0
-            .post(url)
+            .request(method, url)
             .headers(map)
             .body(body)
             .timeout(timeout)

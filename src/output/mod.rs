@@ -5,6 +5,7 @@
 //! reducer hands each batch to the [`Sink`] of its output and only writes bytes. Batches are
 //! recycled, so steady state allocates nothing.
 
+pub mod awss3;
 pub mod bytes;
 pub mod counter;
 pub mod encode;

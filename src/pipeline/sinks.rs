@@ -46,6 +46,12 @@ fn open_sink(
             shutdowns.push(sink.shutdown_handle());
             Box::new(sink)
         }
+        OutputSpec::S3(config) => {
+            let sink =
+                crate::output::awss3::S3Sink::new(config.clone()).map_err(io::Error::other)?;
+            shutdowns.push(sink.shutdown_handle());
+            Box::new(sink)
+        }
         OutputSpec::Syslog(c) => Box::new(DatagramSink::syslog(c)?),
         OutputSpec::Udp(c) => Box::new(DatagramSink::udp(c)?),
         OutputSpec::Tcp(c) => {

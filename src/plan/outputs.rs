@@ -7,6 +7,7 @@ use super::Overrides;
 use super::matching::Candidate;
 use super::policy::Reader;
 use crate::conf::Settings;
+use crate::output::awss3::S3Config;
 use crate::output::encode::Encoding;
 use crate::output::hec::HecConfig;
 use crate::output::hec::config::Endpoint;
@@ -39,6 +40,7 @@ pub enum OutputSpec {
     Udp(UdpConfig),
     SplunkStream(SplunkStreamConfig),
     S2s(S2sConfig),
+    S3(S3Config),
 }
 
 impl OutputSpec {
@@ -58,6 +60,7 @@ impl OutputSpec {
             // Text lines with the metadata per request, as HEC's /raw.
             OutputSpec::SplunkStream(_) => Encoding::HecRaw,
             OutputSpec::S2s(_) => Encoding::S2s,
+            OutputSpec::S3(_) => Encoding::Line,
         }
     }
 
@@ -86,12 +89,13 @@ impl OutputSpec {
             OutputSpec::Udp(c) => format!("udpout {}", c.dest.name()),
             OutputSpec::SplunkStream(c) => format!("splunkstream {}", c.servers.join(",")),
             OutputSpec::S2s(c) => format!("s2s {}", c.names().join(",")),
+            OutputSpec::S3(c) => format!("awss3 {}", c.name()),
         }
     }
 }
 
 /// Eventgen's outputs that eventgen-rs does not implement.
-const UNSUPPORTED: &[&str] = &["awss3", "scsout"];
+const UNSUPPORTED: &[&str] = &["scsout"];
 
 /// The output mode in effect: `outputMode`, or modinput in the Splunk app unless the sample
 /// keeps its own (file and spool always keep theirs).
@@ -182,6 +186,10 @@ pub(super) fn build(
             TcpConfig::build(settings, &c.stanza).map(OutputSpec::Tcp),
             r.problems,
         ),
+        "awss3" => keep(
+            S3Config::build(settings, &c.stanza).map(OutputSpec::S3),
+            r.problems,
+        ),
         "s2s" => keep(
             S2sConfig::build(settings, &c.stanza).map(OutputSpec::S2s),
             r.problems,
@@ -222,9 +230,9 @@ pub(super) fn build(
         }
         other => {
             let instead = match other {
-                "awss3" | "scsout" => "file or spool and ship the files, or httpevent",
+                "scsout" => "file or spool and ship the files, or httpevent",
                 _ => {
-                    "stdout, devnull, counter, file, spool, modinput, httpevent, splunkstream, s2s, syslogout, tcpout or udpout"
+                    "stdout, devnull, counter, file, spool, modinput, httpevent, splunkstream, s2s, awss3, syslogout, tcpout or udpout"
                 }
             };
             r.error(
