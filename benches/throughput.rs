@@ -25,7 +25,13 @@
 //! `EVENTGEN_SKIP_TENZIR=1` (HEC without the Tenzir rows), `BENCH_S2S=0` (skip the S2S part:
 //! `outputMode = s2s` into an in-bench receiver, 1 and 4 connections, beside devnull),
 //! `BENCH_S2S_EVENTS` (events per S2S run, default 2,000,000).
+//!
+//! With `BENCH_BASELINE=<commit or binary>` it runs the comparison instead (`compare`
+//! module): the same cases on this build and the baseline, interleaved, as ratios of events
+//! per CPU second.
 
+#[path = "throughput/compare.rs"]
+mod compare;
 #[path = "throughput/hec.rs"]
 mod hec;
 #[path = "throughput/s2s.rs"]
@@ -222,6 +228,9 @@ fn main() -> Result<()> {
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect());
     let bin = binary()?;
     let dir = TempDir::new()?;
+    if let Ok(spec) = std::env::var("BENCH_BASELINE") {
+        return compare::run(&spec, &bin, &dir.0);
+    }
     let cases = write_cases(&dir.0)?;
     let hz = clock_ticks();
     let mut out = io::stdout().lock();
@@ -732,14 +741,7 @@ fn run(
     hz: f64,
 ) -> Result<Measure> {
     let end = total.div_ceil(case.per_interval);
-    let mut cmd = Command::new(bin);
-    cmd.arg("generate")
-        .arg(&case.conf)
-        .args(["--now", NOW, "--seed", "1", "-v"])
-        .args(["-c", &case.count_arg.to_string(), "--end", &end.to_string()])
-        .args(["--generators", &workers.to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = generate_command(bin, &case.conf, case.count_arg, end, workers);
     match sink {
         Sink::Devnull => {
             cmd.arg("--devnull").stdout(Stdio::null());
@@ -794,6 +796,20 @@ fn run(
         cpu,
         out_mb,
     })
+}
+
+/// `eventgen generate CONF --now NOW --seed 1 -v -c COUNT --end N --generators W`, stdin
+/// closed and stderr piped; the caller picks the output.
+fn generate_command(bin: &Path, conf: &Path, count: u64, end: u64, workers: usize) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.arg("generate")
+        .arg(conf)
+        .args(["--now", NOW, "--seed", "1", "-v"])
+        .args(["-c", &count.to_string(), "--end", &end.to_string()])
+        .args(["--generators", &workers.to_string()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
 }
 
 /// `INFO generated N events (X MB) in Ys: ...` → `(N, X)`.

@@ -29,7 +29,7 @@ const DEFAULT_EVENTS: u64 = 300_000;
 /// Most events of a Tenzir row.
 const TENZIR_EVENTS: u64 = 100_000;
 /// Events per interval (`-c`).
-const PER_INTERVAL: u64 = 100_000;
+pub(crate) const PER_INTERVAL: u64 = 100_000;
 /// Bytes per request: 1 MiB, about 4,000 events of this sample with their JSON envelope.
 const MAX_PAYLOAD: u64 = 1_048_576;
 /// The token the Tenzir receiver accepts (the mini server accepts anything).
@@ -184,25 +184,50 @@ pub fn run_all(out: &mut impl Write, bin: &Path, dir: &Path, hz: f64) -> Result<
 
 /// The `[five]` stanza pointed at `__PORT__` (filled in per run).
 fn write_conf(dir: &Path, in_flight: u32, gzip: bool) -> Result<PathBuf> {
-    let folder = dir.join(format!("hec-{in_flight}-{gzip}"));
-    fs::create_dir_all(&folder)?;
+    let settings = format!(
+        "host = bench-host\nsource = bench\nsourcetype = bench:hec\nindex = main\n\
+         {FULL_TIME}{CASE3_REST}"
+    );
+    hec_conf(
+        &dir.join(format!("hec-{in_flight}-{gzip}")),
+        "five",
+        &settings,
+        in_flight,
+        gzip,
+    )
+}
+
+/// The comparison's HEC case: stanza `sample` with `settings`, one request in flight, no gzip.
+pub(crate) fn write_compare_conf(dir: &Path, sample: &str, settings: &str) -> Result<PathBuf> {
+    hec_conf(&dir.join("cmp-hec"), sample, settings, 1, false)
+}
+
+/// `folder/eventgen.conf.in`: stanza `sample` (samples in `../samples`) with `settings`, sent
+/// to HEC at `__PORT__`.
+fn hec_conf(
+    folder: &Path,
+    sample: &str,
+    settings: &str,
+    in_flight: u32,
+    gzip: bool,
+) -> Result<PathBuf> {
+    fs::create_dir_all(folder)?;
     let conf = folder.join("eventgen.conf.in");
     fs::write(
         &conf,
         format!(
-            "[five]\nsampleDir = ../samples\ninterval = 1\n\
-             host = bench-host\nsource = bench\nsourcetype = bench:hec\nindex = main\n\
+            "[{sample}]\nsampleDir = ../samples\ninterval = 1\n\
              outputMode = httpevent\n\
              httpeventServers = {{\"servers\":[{{\"protocol\":\"http\",\"address\":\"127.0.0.1\",\"port\":\"__PORT__\",\"key\":\"{TOKEN}\"}}]}}\n\
              httpeventMaxPayloadSize = {MAX_PAYLOAD}\nhttpeventMaxInFlight = {in_flight}\n\
-             httpeventGzip = {gzip}\n{FULL_TIME}{CASE3_REST}"
+             httpeventGzip = {gzip}\n{settings}"
         ),
     )?;
     Ok(conf)
 }
 
 /// Writes `eventgen.conf` beside the template with `port` filled in.
-fn conf_for(template: &Path, port: u16) -> Result<PathBuf> {
+pub(crate) fn conf_for(template: &Path, port: u16) -> Result<PathBuf> {
     let text = fs::read_to_string(template)?.replace("__PORT__", &port.to_string());
     let conf = template.with_file_name("eventgen.conf");
     fs::write(&conf, text)?;
@@ -432,8 +457,8 @@ impl Drop for Tenzir {
 }
 
 /// The minimal HEC server: counts requests and body bytes, answers success at once.
-struct MiniHec {
-    port: u16,
+pub(crate) struct MiniHec {
+    pub(crate) port: u16,
     bytes: Arc<AtomicU64>,
     requests: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -441,7 +466,7 @@ struct MiniHec {
 }
 
 impl MiniHec {
-    fn start() -> io::Result<MiniHec> {
+    pub(crate) fn start() -> io::Result<MiniHec> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let bytes = Arc::new(AtomicU64::new(0));
