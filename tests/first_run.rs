@@ -8,42 +8,28 @@ use std::process::{Command, Output};
 
 use crate::support::*;
 
-/// splunkd's `<input>` document for `[modinput_eventgen://default]` at `verbosity`.
-fn input_xml(checkpoint: &Path, verbosity: u32) -> String {
-    format!(
-        "<input><server_host>sh-test</server_host><server_uri>https://127.0.0.1:8089</server_uri>\
-         <session_key>sk-test</session_key><checkpoint_dir>{}</checkpoint_dir><configuration>\
-         <stanza name=\"modinput_eventgen://default\" app=\"SA-Eventgen\">\
-         <param name=\"verbosity\">{verbosity}</param></stanza></configuration></input>",
-        checkpoint.display()
-    )
-}
-
 /// A `$SPLUNK_HOME` with SA-Eventgen's shipped `default/` and one app, `app_t`, whose
 /// `t.log` sample runs one interval.
-fn splunk_home(tag: &str, app_conf: &str) -> TempDir {
-    let home = TempDir::new(tag);
+fn splunk_home(tag: &str, app_conf: &str) -> SplunkHome {
+    let home = SplunkHome::new(tag);
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("default");
     for f in ["app.conf", "eventgen.conf", "inputs.conf"] {
         let text = std::fs::read_to_string(shipped.join(f)).unwrap();
         home.write(&format!("etc/apps/SA-Eventgen/default/{f}"), &text);
     }
-    home.write("etc/apps/app_t/default/eventgen.conf", app_conf);
-    home.write("etc/apps/app_t/samples/t.log", "T_EVENT\n");
+    home.app("app_t", app_conf)
+        .sample("app_t", "t.log", "T_EVENT\n");
     home
 }
 
 /// The modular input started as splunkd starts it; returns its output and eventgen.log.
-fn modinput(home: &TempDir, verbosity: u32) -> (Output, String) {
-    let checkpoint = home.path().join("checkpoint");
+fn modinput(home: &SplunkHome, verbosity: u32) -> (Output, String) {
     let o = run_with_stdin(
         &[],
         &[("SPLUNK_HOME", home.path())],
-        &input_xml(&checkpoint, verbosity),
+        &home.input_at(verbosity, ""),
     );
-    let log = std::fs::read_to_string(home.path().join("var/log/splunk/eventgen.log"))
-        .unwrap_or_default();
-    (o, log)
+    (o, home.log())
 }
 
 fn warn_lines(text: &str) -> Vec<&str> {

@@ -44,11 +44,16 @@ impl SplunkHome {
     /// splunkd's `<input>` document for `[modinput_eventgen://default]` (verbosity 20, then
     /// the `<param>` elements of `params`), with a checkpoint folder in this home.
     pub fn input(&self, params: &str) -> String {
+        self.input_at(20, params)
+    }
+
+    /// [`SplunkHome::input`] at another `verbosity`.
+    pub fn input_at(&self, verbosity: u32, params: &str) -> String {
         format!(
             "<input><server_host>sh</server_host><server_uri>https://127.0.0.1:8089</server_uri>\
              <session_key>{SESSION_KEY}</session_key><checkpoint_dir>{}</checkpoint_dir>\
              <configuration><stanza name=\"modinput_eventgen://default\">\
-             <param name=\"verbosity\">20</param>{params}</stanza></configuration></input>",
+             <param name=\"verbosity\">{verbosity}</param>{params}</stanza></configuration></input>",
             self.path().join("ckpt").display()
         )
     }
