@@ -10,6 +10,7 @@ use chrono::Timelike;
 
 use crate::pipeline::{base_count, fixed_count, template_average};
 use crate::plan::{Plan, SamplePlan};
+use crate::timing::limits::{MAX_EVENTS_PER_INTERVAL, figure, number};
 use crate::timing::rate::round_half_even;
 use crate::timing::{MICROS_PER_SEC, Micros};
 
@@ -46,7 +47,7 @@ fn render_sample(out: &mut String, s: &SamplePlan, start: Micros) {
         step / MICROS_PER_SEC
     );
     if let Some(gb) = s.per_day_volume {
-        let _ = write!(out, ", perDayVolume {gb} GB");
+        let _ = write!(out, ", perDayVolume {} GB", number(gb));
     }
     out.push('\n');
     if s.replay.is_some() {
@@ -54,10 +55,16 @@ fn render_sample(out: &mut String, s: &SamplePlan, start: Micros) {
         return;
     }
     if let Some(r) = s.rates.randomize_count.filter(|r| *r > 0.0) {
+        // Past ±100% the lower end is 0 and a percentage says little.
+        let range = if r <= 2.0 {
+            format!("within ±{:.0}% of", r * 50.0)
+        } else {
+            format!("between 0 and {} times", figure(1.0 + r / 2.0))
+        };
         let _ = writeln!(
             out,
-            "  randomizeCount {r}: each interval varies within ±{:.0}% of these numbers",
-            r * 50.0
+            "  randomizeCount {}: each interval varies {range} these numbers",
+            number(r)
         );
     }
     let day0 = local_midnight(s, start);
@@ -70,10 +77,10 @@ fn render_sample(out: &mut String, s: &SamplePlan, start: Micros) {
         "  {} ({}): {} events",
         first.format("%a %Y-%m-%d"),
         first.format("%:z"),
-        round(day.iter().sum())
+        figure(day.iter().sum())
     );
     for (h, &n) in day.iter().enumerate() {
-        let _ = writeln!(out, "  {h:02}:00 {:<BAR_CELLS$} {}", bar(n, peak), round(n));
+        let _ = writeln!(out, "  {h:02}:00 {:<BAR_CELLS$} {}", bar(n, peak), figure(n));
     }
     let week_peak = hours.iter().cloned().fold(0.0, f64::max);
     out.push_str("  week, one mark per hour from 00:00 to 23:00:\n");
@@ -85,7 +92,7 @@ fn render_sample(out: &mut String, s: &SamplePlan, start: Micros) {
             out,
             "  {} |{sparks}| {}",
             date.format("%a %m-%d"),
-            round(row.iter().sum())
+            figure(row.iter().sum())
         );
     }
     out.push('\n');
@@ -117,27 +124,27 @@ fn hourly(s: &SamplePlan, day0: Micros, step: Micros) -> Vec<f64> {
 }
 
 /// Expected events of one firing at `t`, as the scheduler counts them (without the random
-/// part of `randomizeCount`).
+/// part of `randomizeCount`), at most the scheduler's cap of a firing.
 fn per_firing(s: &SamplePlan, t: Micros, step: Micros) -> f64 {
     if let Some(n) = fixed_count(s) {
         return n as f64;
     }
     let factor = s.rates.calendar_factor(&s.tz.datetime(t));
-    match s.per_day_volume {
+    if factor <= 0.0 {
+        return 0.0;
+    }
+    let n = match s.per_day_volume {
         Some(gb) => {
             let bytes = gb * 1024.0 * 1024.0 * 1024.0 * (step as f64 / 1e6) / 86_400.0;
             bytes * factor / template_average(s).max(1.0)
         }
         None => round_half_even(base_count(s) as f64 * factor).max(0) as f64,
-    }
-}
-
-fn round(n: f64) -> i64 {
-    n.round() as i64
+    };
+    n.min(MAX_EVENTS_PER_INTERVAL as f64)
 }
 
 fn bar(n: f64, peak: f64) -> String {
-    if peak <= 0.0 {
+    if !(peak > 0.0 && peak.is_finite()) {
         return String::new();
     }
     let eighths = (n / peak * (BAR_CELLS * 8) as f64).round() as usize;
@@ -147,7 +154,7 @@ fn bar(n: f64, peak: f64) -> String {
 }
 
 fn spark(n: f64, peak: f64) -> char {
-    if peak <= 0.0 || n <= 0.0 {
+    if !(peak > 0.0 && peak.is_finite()) || n <= 0.0 {
         return SPARKS[0];
     }
     SPARKS[((n / peak * 8.0).ceil() as usize).clamp(1, 8)]

@@ -18,6 +18,7 @@ use crate::problem::Problem;
 use crate::progress::{ProgressOptions, STATS_EVERY};
 use crate::shard::Shard;
 use crate::timing::clock::Clock;
+use crate::timing::limits;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RUNTIME: u8 = 1;
@@ -46,8 +47,9 @@ macro_rules! generate_options {
                            (with --seed and --now: exactly the events of the unsharded run)
         --shard auto       K from JOB_COMPLETION_INDEX (Kubernetes Indexed Job), N from
                            EVENTGEN_SHARDS (or auto/N)
-        --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running
-                           (e.g. 127.0.0.1:9108, or :9108 for every address)
+        --metrics ADDR     serve Prometheus metrics at http://ADDR/metrics while running:
+                           PORT or :PORT on loopback only; name another address to be
+                           reached from elsewhere (0.0.0.0:9108: every interface)
         --no-reload        do not watch the configuration: by default a change to an
                            eventgen.conf or sample file the run uses takes effect at each
                            sample's next interval (a change with errors is logged and ignored)
@@ -200,13 +202,16 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
         match arg {
             Short('s') | Long("sample") => g.overrides.sample = Some(value(args, "--sample")?),
             Short('c') | Long("count") => {
-                g.overrides.count = Some(number(value(args, "--count")?, "--count")?)
+                let n = number(value(args, "--count")?, "--count")?;
+                limits::check_count(n).map_err(|e| format!("--count {e}"))?;
+                g.overrides.count = Some(n)
             }
             Short('i') | Long("interval") => {
                 let n = number(value(args, "--interval")?, "--interval")?;
                 if n < 0 {
                     return Err("--interval must be >= 0".into());
                 }
+                limits::check_secs(n as f64).map_err(|e| format!("--interval {e}"))?;
                 g.overrides.interval = Some(n);
             }
             Short('e') | Long("end") => g.overrides.end = Some(value(args, "--end")?),
@@ -241,8 +246,11 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             Long("devnull") => g.overrides.output = Some("devnull".into()),
             Long("generators") => {
                 let n = number(value(args, "--generators")?, "--generators")?;
-                if n < 1 {
-                    return Err("--generators must be at least 1".into());
+                if !(1..=limits::MAX_GENERATOR_WORKERS).contains(&n) {
+                    return Err(format!(
+                        "--generators must be from 1 to {}, got {n}",
+                        limits::MAX_GENERATOR_WORKERS
+                    ));
                 }
                 g.overrides.generators = Some(n as usize);
             }
@@ -261,13 +269,16 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
                     std::env::var(k).ok()
                 })?
             }
-            Long("metrics") => g.metrics = Some(value(args, "--metrics")?),
+            Long("metrics") => {
+                g.metrics = Some(crate::metrics::address::parse(&value(args, "--metrics")?)?)
+            }
             Short('v') | Long("verbose") => g.verbose = true,
             Long("stats") => {
                 let n = number(value(args, "--stats")?, "--stats")?;
                 if n < 0 {
                     return Err("--stats must be >= 0".into());
                 }
+                limits::check_secs(n as f64).map_err(|e| format!("--stats {e}"))?;
                 g.stats_every = Some(n as u64);
             }
             Long("chart") => g.chart = true,
@@ -278,7 +289,31 @@ fn parse_generate(args: &mut lexopt::Parser) -> Result<GenerateArgs, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
+    check_times(&g)?;
     Ok(g)
+}
+
+/// `--backfill` and a time `--end` must resolve within the years 1 to 9999 (at `--now`, or
+/// now); what else is wrong with them the plan reports.
+fn check_times(g: &GenerateArgs) -> Result<(), String> {
+    let now = g
+        .now
+        .as_deref()
+        .and_then(|t| parse_now(t).ok())
+        .unwrap_or_else(crate::timing::clock::wall_now);
+    let now = crate::timing::Tz::Local.datetime(now);
+    let flags = [("--backfill", &g.overrides.backfill), ("--end", &g.overrides.end)];
+    for (flag, value) in flags {
+        let Some(v) = value else { continue };
+        if plan::keys::parse_int(v).is_ok() && flag == "--end" {
+            continue;
+        }
+        if let Ok(t) = crate::timing::relative::TimeSpec::parse(v) {
+            limits::check_year(chrono::Datelike::year(&t.resolve(now)))
+                .map_err(|e| format!("{flag} {v:?} {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Parses `--now`: RFC 3339 or epoch seconds (with an optional fraction).
@@ -291,7 +326,7 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
         )
     };
     let micros = match t.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && (0.0..=LAST_EPOCH_SECS as f64).contains(&secs) => {
+        Ok(secs) if secs.is_finite() && (0.0..=limits::LAST_EPOCH_SECS as f64).contains(&secs) => {
             (secs * 1e6).round() as i64
         }
         Ok(_) => return Err(bad()),
@@ -299,14 +334,12 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
             .map(|d| d.timestamp_micros())
             .map_err(|_| bad())?,
     };
-    if !(0..=LAST_EPOCH_SECS * 1_000_000).contains(&micros) {
+    if !(0..=limits::LAST_EPOCH_SECS * 1_000_000).contains(&micros) {
         return Err(bad());
     }
     Ok(micros)
 }
 
-/// 9999-12-31T23:59:59Z: the last second every timestamp format can show (four-digit years).
-const LAST_EPOCH_SECS: i64 = 253_402_300_799;
 
 /// The app folder shipped with this program: beside the binary (installed app) or the
 /// source tree it was built from.

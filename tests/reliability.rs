@@ -586,7 +586,7 @@ token.0.replacement = Z",
 fn values_that_make_a_run_unbounded_get_warnings_with_what_they_imply() {
     let (_, o) = check_app(
         "rel-unbounded",
-        "interval = 60\ncount = 10\nrandomizeCount = 1e308\nperDayVolume = 1e30\nbackfill = -99999999y",
+        "interval = 60\ncount = 10\nrandomizeCount = 1e308\nperDayVolume = 1e30\nbackfill = -900y",
         "x\n",
     );
     let err = stderr(&o);

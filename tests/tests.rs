@@ -21,6 +21,7 @@ mod app_modinput;
 mod app_package;
 mod awss3;
 mod bad_config;
+mod bad_input;
 mod bounded_jobs;
 mod compat;
 mod counter_output;

@@ -3,6 +3,8 @@
 //! Syntax as Eventgen reads it (Python configparser, which Splunk's own rules agree with for
 //! everything Eventgen configs use): `[stanza]` headers, `key = value` (or `key: value`),
 //! whole-line `#`/`;` comments, indented or backslash-continued lines, last duplicate wins.
+//! Lines end as Python reads them ([`text::lines`]): LF, CRLF, or a lone CR, which gets a
+//! located warning (other tools may not read such a file as lines).
 
 pub mod reference;
 pub mod text;
@@ -101,9 +103,8 @@ pub fn parse_conf(path: &Path, text: &str) -> (Vec<Stanza>, Vec<Problem>) {
         stanzas.len() - 1
     };
 
-    for (n, raw_line) in text.lines().enumerate() {
+    for (n, line) in text::lines(text).enumerate() {
         let line_no = n as u32 + 1;
-        let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
         let trimmed = line.trim();
 
         if backslash {
@@ -217,6 +218,18 @@ pub fn read_conf(path: &Path) -> Result<(Vec<Stanza>, Vec<Problem>), Problem> {
         std::fs::read(path).map_err(|e| Problem::error(format!("cannot read: {e}")).at(path, 0))?;
     let (text, note) = text::decode(&bytes);
     let (stanzas, mut problems) = parse_conf(path, &text);
+    if let Some(line) = text::first_cr_line(&text) {
+        let n = text::lines(&text).count();
+        problems.insert(
+            0,
+            Problem::warning(format!(
+                "line {line} ends with a lone CR (an old Mac line end); every CR, CRLF and LF \
+                 was read as a line end ({n} lines), as Eventgen does, but other tools may \
+                 not: save the file with LF or CRLF line ends"
+            ))
+            .at(path, line as u32),
+        );
+    }
     if let Some(note) = note {
         problems.insert(0, Problem::warning(note).at(path, 0));
     }

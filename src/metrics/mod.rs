@@ -8,6 +8,7 @@
 //! the figures in the atomics the pipeline already has, where a client crate would want its
 //! own registry and types beside them.
 
+pub mod address;
 pub mod server;
 
 use std::fmt::Write as _;

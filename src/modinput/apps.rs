@@ -82,11 +82,10 @@ fn is_disabled(app: &Path) -> bool {
 /// The value of `key` in `[stanza]` of a `.conf` file (the last one if repeated), or `None`
 /// when the file, stanza or key is missing.
 fn read_setting(file: &Path, stanza: &str, key: &str) -> Option<String> {
-    let text = fs::read(file).ok()?;
-    let text = String::from_utf8_lossy(&text);
+    let (text, _) = crate::conf::text::decode(&fs::read(file).ok()?);
     let mut current = String::new();
     let mut found = None;
-    let mut lines = text.lines();
+    let mut lines = crate::conf::text::lines(&text);
     while let Some(line) = lines.next() {
         let mut line = line.trim().to_string();
         while line.ends_with('\\') {
@@ -259,5 +258,12 @@ mod tests {
             Some("one \ntwo")
         );
         assert_eq!(read_setting(&file, "install", "none"), None);
+        // Old Mac (CR) and Windows (CRLF) line ends, mixed.
+        home.write("b.conf", "[other]\rstate = z\r\n[install]\rnote = n\nstate = disabled\r");
+        let file = home.0.join("etc/apps/b.conf");
+        assert_eq!(
+            read_setting(&file, "install", "state").as_deref(),
+            Some("disabled")
+        );
     }
 }

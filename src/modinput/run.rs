@@ -148,43 +148,18 @@ pub fn run() -> u8 {
             return 1;
         }
     };
-    let stanza = input
-        .stanzas
-        .iter()
-        .find(|s| validate_params(&s.params).is_ok());
-    if stanza.is_none() {
-        // Nothing to run: splunkd gave no valid stanza.
-        stderr_log.error(
-            "no valid modinput_eventgen stanza in the input configuration; nothing to generate",
-        );
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(b"<stream></stream>");
-        let _ = out.flush();
-        return 0;
-    }
-    let level = stanza
-        .and_then(|s| param(&s.params, "verbosity"))
-        .and_then(|v| parse_verbosity(v).ok())
-        .map_or(Level::Info, Level::from_verbosity);
     let log: &Logger = log::global();
-    log.set_min(level);
-    let shard = stanza
-        .and_then(|s| param(&s.params, "shard"))
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|v| parse_shard(v).ok())
-        .unwrap_or_default();
     log.add_secret(&input.session_key);
-    let home = match splunk_home() {
-        Ok(h) => h,
-        Err(e) => {
-            log.error(&e);
-            return 1;
-        }
-    };
-    if let Err(e) = log.attach_file(&splunk_log_path(&home)) {
+    // eventgen.log first, so that the reason a stanza is discarded reaches it as well as
+    // splunkd.log: an inputs.conf edited on disk (a deployment server) never went through
+    // --validate-arguments.
+    let home = splunk_home();
+    if let Ok(home) = &home
+        && let Err(e) = log.attach_file(&splunk_log_path(home))
+    {
         log.warn(&format!(
             "cannot write {}: {e}",
-            splunk_log_path(&home).display()
+            splunk_log_path(home).display()
         ));
     }
     for s in &input.stanzas {
@@ -192,6 +167,41 @@ pub fn run() -> u8 {
             log.error(&format!("discarding invalid input stanza {}: {e}", s.name));
         }
     }
+    let Some(stanza) = input
+        .stanzas
+        .iter()
+        .find(|s| validate_params(&s.params).is_ok())
+    else {
+        // Nothing to run: splunkd gave no valid stanza.
+        log.error(&if input.stanzas.is_empty() {
+            "no modinput_eventgen stanza in the input configuration; nothing to generate"
+                .to_string()
+        } else {
+            format!(
+                "no valid modinput_eventgen stanza in the input configuration ({} discarded, \
+                 see above); nothing to generate",
+                input.stanzas.len()
+            )
+        });
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"<stream></stream>");
+        let _ = out.flush();
+        return 0;
+    };
+    let level = param(&stanza.params, "verbosity")
+        .and_then(|v| parse_verbosity(v).ok())
+        .map_or(Level::Info, Level::from_verbosity);
+    log.set_min(level);
+    let shard = param(&stanza.params, "shard")
+        .and_then(|v| parse_shard(v).ok())
+        .unwrap_or_default();
+    let home = match home {
+        Ok(h) => h,
+        Err(e) => {
+            log.error(&e);
+            return 1;
+        }
+    };
     let sources = app_sources(&home);
     let state_dir =
         (!input.checkpoint_dir.is_empty()).then(|| PathBuf::from(&input.checkpoint_dir));

@@ -5,7 +5,7 @@
 //! inputs.conf on disk skips splunkd's validation call.
 //!
 //! Accepted parameters: `verbosity` (one of 10, 20, 30, 40, 50), `shard` (`K/N` or `auto`, as
-//! `--shard` takes it), the booleans `disabled` and
+//! `--shard` takes it; empty for the whole volume), the booleans `disabled` and
 //! `start_by_shell` (true/false/t/f/1/0 in any case), `interval` (seconds, `-1`, or a 5-field
 //! cron schedule), the free-text generic settings `host`, `index`, `source`, `sourcetype`,
 //! `queue`, `name`, `python.version` and `python.required`, and splunkd's internal settings,
@@ -125,11 +125,21 @@ pub fn parse_verbosity(value: &str) -> Result<u32, String> {
 }
 
 /// Parses the `shard` parameter (`K/N`, `auto` or `auto/N`; `auto` reads the environment).
+/// Empty (or only spaces) is the whole volume, as inputs.conf.spec says. The error names the
+/// value and what is allowed.
 pub fn parse_shard(value: &str) -> Result<crate::shard::Shard, String> {
+    if value.trim().is_empty() {
+        return Ok(crate::shard::Shard::WHOLE);
+    }
     crate::shard::Shard::parse(value, "Invalid value provided for shard:", |k| {
         std::env::var(k).ok()
     })
+    .map_err(|e| format!("{e} (allowed: {SHARD_ALLOWED})"))
 }
+
+/// What the `shard` parameter accepts, for messages.
+pub const SHARD_ALLOWED: &str = "empty for the whole volume, K/N with K from 0 to N-1 such as \
+                                 1/4, or auto or auto/N where JOB_COMPLETION_INDEX is set";
 
 /// Eventgen's boolean words, in any case.
 pub fn parse_bool(value: &str) -> Option<bool> {

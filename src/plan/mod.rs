@@ -254,7 +254,16 @@ pub fn build(sources: &[ConfSource], ov: &Overrides) -> (Plan, Vec<Problem>) {
         ..Plan::default()
     };
     let mut g = Reader::new(&global, None, "global", &mut problems);
-    let workers = g.int("generatorWorkers").max(1) as usize;
+    let mut workers = g.int("generatorWorkers").max(1);
+    let most = crate::timing::limits::MAX_GENERATOR_WORKERS;
+    if workers > most {
+        g.warn(
+            "generatorWorkers",
+            format!("{workers} threads are more than this program starts; {most} are used"),
+        );
+        workers = most;
+    }
+    let workers = workers as usize;
     plan.generator_workers = ov.generators.unwrap_or(workers).max(1);
     plan.seed = ov.seed.or_else(|| {
         global
@@ -378,7 +387,7 @@ fn build_sample(
     let mode = r.choice("mode");
     let generator_name = generators::name(&mut r, &mode);
     let reading = events::read_settings(&mut r);
-    let t = timing::read(&mut r, generator_name == "replay");
+    let t = timing::read(&mut r, generator_name == "replay", ov.now);
     let output_mode = outputs::mode(&mut r, c, ov);
     let (meta, extend_indexes) = metadata::read(&mut r, c.file_name.as_deref(), &generator_name);
     let generator = generators::build(&mut r, c, &generator_name);
@@ -413,7 +422,7 @@ fn build_sample(
         per_day_volume: t.per_day_volume,
         rates: t.rates,
         interval: t.interval.max(0) * MICROS_PER_SEC,
-        delay: (t.delay.max(0.0) * MICROS_PER_SEC as f64) as Micros,
+        delay: crate::timing::limits::micros(t.delay),
         earliest: t.earliest,
         latest: t.latest,
         end: t.end,

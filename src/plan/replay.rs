@@ -176,7 +176,9 @@ pub fn build(
         if gap < 0 && unsorted.is_none() {
             unsorted = Some(e.line);
         }
-        offset += ((gap.max(0) as f64) * tm).round() as Micros;
+        // Saturating: a span past the longest duration is reported below.
+        let stretched = ((gap.max(0) as f64) * tm).round() as Micros;
+        offset = offset.saturating_add(stretched);
         offsets.push(offset);
         formats.push(fmt);
         prev = cur;
@@ -188,6 +190,21 @@ pub fn build(
             ))
             .located(location)
             .stanza(stanza),
+        );
+    }
+    let longest = crate::timing::limits::MAX_DURATION_SECS * crate::timing::MICROS_PER_SEC;
+    if offset > longest {
+        problems.push(
+            Problem::error(format!(
+                "replay: one pass would last {} s (the sample's time span times timeMultiple \
+                 {}), more than the longest duration, {} s",
+                crate::timing::limits::number(offset as f64 / 1e6),
+                crate::timing::limits::number(tm),
+                crate::timing::limits::MAX_DURATION_SECS
+            ))
+            .located(location)
+            .stanza(stanza)
+            .key("timeMultiple"),
         );
     }
     ReplayPlan { offsets, formats }

@@ -1,12 +1,14 @@
 //! The timing settings of a sample: interval, delay, count and volume, rate tables, the time
 //! window, backfill, end and time zone.
 
+use chrono::{DateTime, Datelike, FixedOffset};
+
 use super::keys;
 use super::policy::{Bad, Reader};
 use crate::problem::Problem;
-use crate::timing::Tz;
 use crate::timing::rate::Rates;
 use crate::timing::relative::TimeSpec;
+use crate::timing::{Micros, Tz, limits};
 
 use super::End;
 
@@ -28,16 +30,30 @@ pub(super) struct Timing {
 }
 
 /// Reads the timing keys; `replay` is true for the replay generator (its default end is one
-/// pass and it never randomizes events).
-pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
-    let interval = r.int("interval");
+/// pass and it never randomizes events). `now` is the virtual clock's start, if any: relative
+/// times are checked against it (else against the wall clock).
+pub(super) fn read(r: &mut Reader, replay: bool, now: Option<Micros>) -> Timing {
+    let mut interval = r.int("interval");
     if interval < 0 {
         r.error("interval", format!("must be >= 0, got {interval}"));
+    } else if let Err(e) = limits::check_secs(interval as f64) {
+        r.error("interval", e);
+        interval = 0;
     }
-    let delay = r.float("delay");
+    let mut delay = r.float("delay");
+    if delay < 0.0 {
+        r.warn(
+            "delay",
+            format!("{delay} is negative; taken as 0 (no delay before the first interval)"),
+        );
+        delay = 0.0;
+    } else if let Err(e) = limits::check_secs(delay) {
+        r.error("delay", e);
+        delay = 0.0;
+    }
     let mut count = r.int("count");
-    if count < -1 {
-        r.error("count", format!("must be -1, 0 or positive, got {count}"));
+    if let Err(e) = limits::check_count(count) {
+        r.error("count", e);
         count = -1;
     }
     let per_day_volume = r.opt_float("perDayVolume");
@@ -46,20 +62,42 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
     {
         r.error("perDayVolume", format!("must be >= 0 GB, got {v}"));
     }
+    let mut randomize_count = r.opt_float("randomizeCount");
+    if let Some(v) = randomize_count
+        && v < 0.0
+    {
+        r.warn(
+            "randomizeCount",
+            format!("{v} is negative; ignored (counts are not randomized)"),
+        );
+        randomize_count = None;
+    }
     let rates = Rates {
-        randomize_count: r.opt_float("randomizeCount"),
+        randomize_count,
         hour_of_day: r.rate("hourOfDayRate", 0, 23),
         day_of_week: r.rate("dayOfWeekRate", 0, 6),
         minute_of_hour: r.rate("minuteOfHourRate", 0, 59),
         day_of_month: r.rate("dayOfMonthRate", 1, 31),
         month_of_year: r.rate("monthOfYearRate", 1, 12),
     };
-    let earliest = r.time("earliest").unwrap_or_else(TimeSpec::now);
-    let latest = r.time("latest").unwrap_or_else(TimeSpec::now);
-    let backfill = r.time("backfill");
+    let probe = tz_probe(r).datetime(now.unwrap_or_else(crate::timing::clock::wall_now));
+    let time = |r: &mut Reader, key: &str| {
+        let t = r.time(key)?;
+        let year = t.resolve(probe).year();
+        match limits::check_year(year) {
+            Ok(()) => Some(t),
+            Err(e) => {
+                let v = r.raw(key).unwrap_or_default().to_string();
+                r.error(key, format!("{v:?} {e}"));
+                None
+            }
+        }
+    };
+    let earliest = time(r, "earliest").unwrap_or_else(TimeSpec::now);
+    let latest = time(r, "latest").unwrap_or_else(TimeSpec::now);
+    let backfill = time(r, "backfill");
     {
         // Checked against the clock now; relative windows are re-evaluated every interval.
-        let probe = tz_probe(r).datetime(crate::timing::clock::wall_now());
         let (e, l) = (earliest.resolve(probe), latest.resolve(probe));
         if e > l {
             r.error(
@@ -96,7 +134,13 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
             Ok(n) if n < 0 => End::Forever,
             Ok(n) => End::Intervals(n as u64),
             Err(_) => match TimeSpec::parse(v) {
-                Ok(t) => End::Until(t),
+                Ok(t) => match limits::check_year(t.resolve(probe).year()) {
+                    Ok(()) => End::Until(t),
+                    Err(e) => {
+                        r.error("end", format!("{v:?} {e}"));
+                        End::Forever
+                    }
+                },
                 Err(e) => {
                     r.error(
                         "end",
@@ -121,10 +165,28 @@ pub(super) fn read(r: &mut Reader, replay: bool) -> Timing {
         per_day_volume,
         &rates,
         backfill.as_ref(),
+        probe,
     );
     let randomize_events = r.bool("randomizeEvents") && !replay;
     let sequential_timestamp = r.bool("sequentialTimestamp");
-    let time_multiple = r.float("timeMultiple");
+    let mut time_multiple = r.float("timeMultiple");
+    if time_multiple < 0.0 {
+        r.warn(
+            "timeMultiple",
+            format!("{time_multiple} is negative; taken as 0 (replay sends every event at once)"),
+        );
+        time_multiple = 0.0;
+    } else if time_multiple > limits::MAX_TIME_MULTIPLE {
+        r.error(
+            "timeMultiple",
+            format!(
+                "{time_multiple} is more than the largest, {} (a replay's gaps stretched a \
+                 million times)",
+                limits::MAX_TIME_MULTIPLE
+            ),
+        );
+        time_multiple = 1.0;
+    }
     if interval == 0 && per_day_volume.is_some() {
         r.error(
             "interval",
@@ -164,16 +226,37 @@ fn warn_unbounded(
     per_day_volume: Option<f64>,
     rates: &Rates,
     backfill: Option<&TimeSpec>,
+    probe: DateTime<FixedOffset>,
 ) {
     let count = count.max(1) as f64;
-    if let Some(rc) = rates.randomize_count {
-        let most = count * (1.0 + rc / 2.0);
-        if most > UNBOUNDED_EVENTS {
-            r.warn(
-                "randomizeCount",
-                format!("{rc} lets one interval hold up to {most:.3e} events"),
-            );
-        }
+    let random = rates.randomize_count.map_or(1.0, |rc| 1.0 + rc / 2.0);
+    let (calendar, table) = rates.max_calendar_factor();
+    let most = count * random * calendar;
+    if most > UNBOUNDED_EVENTS {
+        // Said at the setting that multiplies most.
+        let key = if count >= random && count >= calendar {
+            "count"
+        } else if random >= calendar {
+            "randomizeCount"
+        } else {
+            table.unwrap_or("count")
+        };
+        let cap = if most > limits::MAX_EVENTS_PER_INTERVAL as f64 {
+            format!(
+                "; each interval is capped at {} events",
+                limits::MAX_EVENTS_PER_INTERVAL
+            )
+        } else {
+            String::new()
+        };
+        r.warn(
+            key,
+            format!(
+                "count, the rate tables and randomizeCount let one interval hold up to {} \
+                 events{cap}",
+                limits::figure(most)
+            ),
+        );
     }
     if let Some(gb) = per_day_volume {
         let per_day = gb * 1024.0 * 1024.0 * 1024.0;
@@ -189,7 +272,6 @@ fn warn_unbounded(
         }
     }
     if let Some(b) = backfill {
-        let probe = tz_probe(r).datetime(crate::timing::clock::wall_now());
         let secs = (probe - b.resolve(probe)).num_seconds().max(0) as f64;
         let events = secs / interval.max(1) as f64 * count;
         if events > UNBOUNDED_EVENTS {

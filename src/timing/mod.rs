@@ -2,6 +2,7 @@
 //! the clock (real or virtual) that drives every schedule.
 
 pub mod clock;
+pub mod limits;
 pub mod rate;
 pub mod relative;
 pub mod strftime;

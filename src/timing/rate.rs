@@ -46,6 +46,15 @@ impl RateTable {
     pub fn factor(&self, key: usize) -> f64 {
         self.factors.get(key).copied().flatten().unwrap_or(1.0)
     }
+
+    /// The largest factor of keys `lo..` (keys without an entry count 1).
+    fn max_factor(&self, lo: usize) -> f64 {
+        self.factors
+            .iter()
+            .skip(lo)
+            .map(|f| f.unwrap_or(1.0))
+            .fold(0.0, f64::max)
+    }
 }
 
 /// All rate settings of a sample.
@@ -84,6 +93,30 @@ impl Rates {
             f *= r.factor(t.month() as usize);
         }
         f
+    }
+
+    /// The largest calendar factor any time can get, and the key of the table that
+    /// contributes most to it (`None` when no table raises the count).
+    pub fn max_calendar_factor(&self) -> (f64, Option<&'static str>) {
+        let tables = [
+            ("hourOfDayRate", &self.hour_of_day, 0),
+            ("dayOfWeekRate", &self.day_of_week, 0),
+            ("minuteOfHourRate", &self.minute_of_hour, 0),
+            ("dayOfMonthRate", &self.day_of_month, 1),
+            ("monthOfYearRate", &self.month_of_year, 1),
+        ];
+        let mut product = 1.0;
+        let mut biggest: (f64, Option<&'static str>) = (1.0, None);
+        for (key, table, lo) in tables {
+            if let Some(t) = table {
+                let m = t.max_factor(lo);
+                product *= m;
+                if m > biggest.0 {
+                    biggest = (m, Some(key));
+                }
+            }
+        }
+        (product, biggest.1)
     }
 
     /// Eventgen's `randomizeCount` factor: `1 + (k - B/2)/1000` with `B = round(r*1000)` and
@@ -162,6 +195,8 @@ mod tests {
         let mut rng = Rng::seed(1);
         assert_eq!(rates.rated_count(5, &t, &mut rng), 15);
         assert_eq!(rates.token_factor(&t), 1.5);
+        assert_eq!(rates.max_calendar_factor(), (200.0, Some("dayOfWeekRate")));
+        assert_eq!(Rates::default().max_calendar_factor(), (1.0, None));
     }
 
     #[test]
