@@ -80,7 +80,12 @@ fn render_sample(out: &mut String, s: &SamplePlan, start: Micros) {
         figure(day.iter().sum())
     );
     for (h, &n) in day.iter().enumerate() {
-        let _ = writeln!(out, "  {h:02}:00 {:<BAR_CELLS$} {}", bar(n, peak), figure(n));
+        let _ = writeln!(
+            out,
+            "  {h:02}:00 {:<BAR_CELLS$} {}",
+            bar(n, peak),
+            figure(n)
+        );
     }
     let week_peak = hours.iter().cloned().fold(0.0, f64::max);
     out.push_str("  week, one mark per hour from 00:00 to 23:00:\n");

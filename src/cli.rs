@@ -302,7 +302,10 @@ fn check_times(g: &GenerateArgs) -> Result<(), String> {
         .and_then(|t| parse_now(t).ok())
         .unwrap_or_else(crate::timing::clock::wall_now);
     let now = crate::timing::Tz::Local.datetime(now);
-    let flags = [("--backfill", &g.overrides.backfill), ("--end", &g.overrides.end)];
+    let flags = [
+        ("--backfill", &g.overrides.backfill),
+        ("--end", &g.overrides.end),
+    ];
     for (flag, value) in flags {
         let Some(v) = value else { continue };
         if plan::keys::parse_int(v).is_ok() && flag == "--end" {
@@ -339,7 +342,6 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
     }
     Ok(micros)
 }
-
 
 /// The app folder shipped with this program: beside the binary (installed app) or the
 /// source tree it was built from.

@@ -82,7 +82,13 @@ fn modinput_shard_empty_means_the_whole_volume_and_bad_values_say_why_in_both_lo
         let home = splunk_home("shard-empty");
         let o = run_modinput(&home, &stanza("whole", shard));
         assert_code(&o, 0);
-        assert_eq!(events(&o), 2, "shard {shard:?}:\n{}\n{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            events(&o),
+            2,
+            "shard {shard:?}:\n{}\n{}",
+            stdout(&o),
+            stderr(&o)
+        );
         assert!(!stderr(&o).contains("ERROR"), "{}", stderr(&o));
     }
     // Bad values, each as the only stanza: nothing runs, and the stanza, the value and what
@@ -124,7 +130,11 @@ fn modinput_shard_empty_means_the_whole_volume_and_bad_values_say_why_in_both_lo
     let home = splunk_home("shard-mixed");
     let o = run_modinput(
         &home,
-        &format!("{}{}", stanza("bad", Some("3/2")), stanza("good", Some("0/1"))),
+        &format!(
+            "{}{}",
+            stanza("bad", Some("3/2")),
+            stanza("good", Some("0/1"))
+        ),
     );
     assert_code(&o, 0);
     assert_eq!(events(&o), 2, "{}", stderr(&o));
@@ -144,12 +154,28 @@ fn modinput_shard_empty_means_the_whole_volume_and_bad_values_say_why_in_both_lo
 /// A conf of one good stanza (`good.log`) and one stanza per bad setting, each on its own
 /// sample file so that one bad stanza cannot hide another.
 const BAD_TIMING: &[(&str, &str, &str)] = &[
-    ("interval", "10000000000000", "longer than the longest duration"),
+    (
+        "interval",
+        "10000000000000",
+        "longer than the longest duration",
+    ),
     ("delay", "1e13", "longer than the longest duration"),
     ("count", "10000000000000", "more than the largest count"),
-    ("earliest", "-9999999999y", "times must fall in the years 1 to 9999"),
-    ("latest", "+99999999d", "times must fall in the years 1 to 9999"),
-    ("backfill", "-99999999y", "times must fall in the years 1 to 9999"),
+    (
+        "earliest",
+        "-9999999999y",
+        "times must fall in the years 1 to 9999",
+    ),
+    (
+        "latest",
+        "+99999999d",
+        "times must fall in the years 1 to 9999",
+    ),
+    (
+        "backfill",
+        "-99999999y",
+        "times must fall in the years 1 to 9999",
+    ),
     ("end", "+9000y", "times must fall in the years 1 to 9999"),
     ("timeMultiple", "1e9", "more than the largest"),
 ];
@@ -160,7 +186,9 @@ fn timing_app(tag: &str) -> App {
          [good.log]\ncount = 2\nend = 1\n\n",
     );
     for (key, value, _) in BAD_TIMING {
-        conf.push_str(&format!("[{key}.log]\ncount = 1\nend = 1\n{key} = {value}\n\n"));
+        conf.push_str(&format!(
+            "[{key}.log]\ncount = 1\nend = 1\n{key} = {value}\n\n"
+        ));
     }
     let a = App::new(tag, &conf);
     a.sample("good.log", SAMPLE);
@@ -214,13 +242,31 @@ fn flags_out_of_range_stop_at_argument_checking() {
     let a = App::new("timing-flags", "[s.log]\noutputMode = stdout\nend = 1\n");
     a.sample("s.log", SAMPLE);
     for (args, needle) in [
-        (&["-i", "10000000000000"][..], "--interval 10000000000000 s is longer"),
-        (&["-c", "10000000000000"], "--count 10000000000000 is more than the largest count"),
+        (
+            &["-i", "10000000000000"][..],
+            "--interval 10000000000000 s is longer",
+        ),
+        (
+            &["-c", "10000000000000"],
+            "--count 10000000000000 is more than the largest count",
+        ),
         (&["-c", "-5"], "--count must be -1, 0 or positive"),
-        (&["-b", "-99999999y"], "--backfill \"-99999999y\" resolves to the year"),
-        (&["-e", "+99999999d"], "--end \"+99999999d\" resolves to the year"),
-        (&["--generators", "100000"], "--generators must be from 1 to 1024"),
-        (&["--stats", "99999999999999", "-v"], "--stats 99999999999999 s is longer"),
+        (
+            &["-b", "-99999999y"],
+            "--backfill \"-99999999y\" resolves to the year",
+        ),
+        (
+            &["-e", "+99999999d"],
+            "--end \"+99999999d\" resolves to the year",
+        ),
+        (
+            &["--generators", "100000"],
+            "--generators must be from 1 to 1024",
+        ),
+        (
+            &["--stats", "99999999999999", "-v"],
+            "--stats 99999999999999 s is longer",
+        ),
     ] {
         for cmd in ["generate", "check"] {
             let mut full = vec![cmd, "."];
@@ -228,8 +274,14 @@ fn flags_out_of_range_stop_at_argument_checking() {
             let o = a.raw(&full);
             assert_code(&o, 2);
             let err = stderr(&o);
-            assert!(err.starts_with("ERROR ") && err.contains(needle), "{args:?}: {err}");
-            assert!(err.contains(&format!("(see eventgen {cmd} --help)")), "{err}");
+            assert!(
+                err.starts_with("ERROR ") && err.contains(needle),
+                "{args:?}: {err}"
+            );
+            assert!(
+                err.contains(&format!("(see eventgen {cmd} --help)")),
+                "{err}"
+            );
             assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
         }
     }
@@ -274,7 +326,10 @@ fn the_chart_never_shows_saturated_or_infinite_figures() {
         assert!(!out.contains(bad), "{bad} in:\n{out}");
     }
     // What the caps make of them is said.
-    assert!(out.contains("randomizeCount 1.000e308: each interval varies between 0 and"), "{out}");
+    assert!(
+        out.contains("randomizeCount 1.000e308: each interval varies between 0 and"),
+        "{out}"
+    );
     let err = stderr(&o);
     assert!(
         err.lines().any(|l| l.starts_with("WARN ")
@@ -311,17 +366,27 @@ fn conf_files_with_cr_crlf_and_mixed_line_ends_keep_every_setting() {
         ("crlf", vec!["\r\n"; lines.len()], None),
         (
             "mixed",
-            vec!["\n", "\r\n", "\n", "\r\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n"],
+            vec![
+                "\n", "\r\n", "\n", "\r\n", "\r\n", "\r", "\n", "\r\n", "\r", "\n",
+            ],
             Some(6),
         ),
-        ("cr-no-last-end", {
-            let mut v = vec!["\r"; lines.len()];
-            v[lines.len() - 1] = "";
-            v
-        }, Some(1)),
+        (
+            "cr-no-last-end",
+            {
+                let mut v = vec!["\r"; lines.len()];
+                v[lines.len() - 1] = "";
+                v
+            },
+            Some(1),
+        ),
     ];
     for (name, ends, first_cr) in cases {
-        let conf: String = lines.iter().zip(&ends).map(|(l, e)| format!("{l}{e}")).collect();
+        let conf: String = lines
+            .iter()
+            .zip(&ends)
+            .map(|(l, e)| format!("{l}{e}"))
+            .collect();
         let a = App::new(&format!("eol-{name}"), &conf);
         a.sample("s.log", "alpha 1\nbeta 2\ngamma 3\n");
         // A local layer with old Mac line ends changes one setting of the default layer.
@@ -367,7 +432,10 @@ fn conf_files_with_cr_crlf_and_mixed_line_ends_keep_every_setting() {
 
 #[test]
 fn malformed_metrics_addresses_exit_2_at_argument_checking() {
-    let a = App::new("metrics-bad", "[s.log]\noutputMode = stdout\ncount = 1\nend = 1\n");
+    let a = App::new(
+        "metrics-bad",
+        "[s.log]\noutputMode = stdout\ncount = 1\nend = 1\n",
+    );
     a.sample("s.log", SAMPLE);
     for (addr, why) in [
         ("abc", "no port"),
@@ -387,7 +455,10 @@ fn malformed_metrics_addresses_exit_2_at_argument_checking() {
                 err.starts_with("ERROR --metrics expects") && err.contains(why),
                 "{addr:?}: {err}"
             );
-            assert!(err.contains(&format!("(see eventgen {cmd} --help)")), "{err}");
+            assert!(
+                err.contains(&format!("(see eventgen {cmd} --help)")),
+                "{err}"
+            );
             assert_eq!(err.lines().count(), 1, "{err}");
             assert!(o.stdout.is_empty(), "{addr:?}: {}", stdout(&o));
         }
@@ -396,7 +467,10 @@ fn malformed_metrics_addresses_exit_2_at_argument_checking() {
 
 #[test]
 fn a_metrics_port_alone_listens_on_loopback_only() {
-    let a = App::new("metrics-loopback", "[s.log]\noutputMode = stdout\ncount = 1\nend = 1\n");
+    let a = App::new(
+        "metrics-loopback",
+        "[s.log]\noutputMode = stdout\ncount = 1\nend = 1\n",
+    );
     a.sample("s.log", SAMPLE);
     for addr in ["0", ":0"] {
         let o = a.run(&["-v", "--metrics", addr]);
@@ -456,7 +530,10 @@ fn utf16_repairs_are_warned_for_confs_samples_and_replacement_files() {
     let err = stderr(&o);
     assert_eq!(stdout(&o), "one W\ntwo \u{FFFD} W\n", "{err}");
     for (file, what) in [
-        ("default/eventgen.conf", "1 unpaired UTF-16 surrogates (first on line 2)"),
+        (
+            "default/eventgen.conf",
+            "1 unpaired UTF-16 surrogates (first on line 2)",
+        ),
         ("default/eventgen.conf", "odd trailing byte 0x0A"),
         ("s.log", "1 unpaired UTF-16 surrogates (first on line 2)"),
         ("words.txt", "odd trailing byte 0x5A"),

@@ -61,12 +61,7 @@ fn invalid_utf8(bytes: &[u8], at: usize) -> String {
 /// The line (from 1) that starts after `before`, counting universal line ends.
 fn line_of(before: &[u8]) -> usize {
     let crlf = before.windows(2).filter(|w| w == b"\r\n").count();
-    before
-        .iter()
-        .filter(|&&b| b == b'\n' || b == b'\r')
-        .count()
-        - crlf
-        + 1
+    before.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf + 1
 }
 
 /// Decodes UTF-16 units; what had to be repaired (an unpaired surrogate becomes U+FFFD, an
@@ -99,7 +94,8 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16, which: &str) -> (String, Option
             "an odd trailing byte 0x{odd:02X} (half a UTF-16 character) dropped"
         ));
     }
-    let note = (!repairs.is_empty()).then(|| format!("{which} text with {}", repairs.join(" and ")));
+    let note =
+        (!repairs.is_empty()).then(|| format!("{which} text with {}", repairs.join(" and ")));
     (text, note)
 }
 
@@ -143,7 +139,8 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<(String, &'static str, Option<Strin
     let pairs = bytes.len() / 2;
     let odd_nuls = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
     let even_nuls = bytes.iter().step_by(2).filter(|&&b| b == 0).count();
-    let which: (fn([u8; 2]) -> u16, &'static str) = if odd_nuls * 10 >= pairs * 9 && even_nuls == 0 {
+    let which: (fn([u8; 2]) -> u16, &'static str) = if odd_nuls * 10 >= pairs * 9 && even_nuls == 0
+    {
         (u16::from_le_bytes, "UTF-16LE")
     } else if even_nuls * 10 >= pairs * 9 && odd_nuls == 0 {
         (u16::from_be_bytes, "UTF-16BE")
@@ -200,7 +197,9 @@ mod tests {
 
     #[test]
     fn universal_line_ends() {
-        let all = |t: &str| lines(t).collect::<Vec<_>>();
+        fn all(t: &str) -> Vec<&str> {
+            lines(t).collect()
+        }
         assert_eq!(all(""), Vec::<&str>::new());
         assert_eq!(all("a\nb"), ["a", "b"]);
         assert_eq!(all("a\r\nb\r\n"), ["a", "b"]);
@@ -221,14 +220,20 @@ mod tests {
         let (t, note) = decode(&v);
         assert_eq!(t, "ok\nx\u{FFFD}y\n");
         let note = note.expect("a note");
-        assert!(note.contains("1 unpaired UTF-16 surrogates (first on line 2)"), "{note}");
+        assert!(
+            note.contains("1 unpaired UTF-16 surrogates (first on line 2)"),
+            "{note}"
+        );
         assert!(note.contains("odd trailing byte 0x41"), "{note}");
         // Without a BOM (even length): the repair is said after the detection.
         let mut v = le("plain text\n", false);
-        v.extend(0xDC00u16.to_le_bytes());
+        v.extend(0xDC41u16.to_le_bytes());
         let (_, note) = decode(&v);
         let note = note.unwrap();
-        assert!(note.contains("read as UTF-16LE; UTF-16LE text with 1 unpaired"), "{note}");
+        assert!(
+            note.contains("read as UTF-16LE; UTF-16LE text with 1 unpaired"),
+            "{note}"
+        );
         // Sound UTF-16 has no note.
         assert_eq!(decode(&le("fine\n", true)).1, None);
     }

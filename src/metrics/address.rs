@@ -56,7 +56,9 @@ pub fn parse(spec: &str) -> Result<String, String> {
         return Ok(SocketAddr::new(ip, port).to_string());
     }
     if !is_host_name(&host) {
-        return Err(bad(&format!("{host:?} is neither an IP address nor a host name")));
+        return Err(bad(&format!(
+            "{host:?} is neither an IP address nor a host name"
+        )));
     }
     match (host.as_str(), port).to_socket_addrs().map(|a| a.count()) {
         Ok(0) => Err(bad(&format!("host {host:?} has no address"))),
@@ -84,7 +86,9 @@ fn is_host_name(host: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 

@@ -259,7 +259,10 @@ mod tests {
         );
         assert_eq!(read_setting(&file, "install", "none"), None);
         // Old Mac (CR) and Windows (CRLF) line ends, mixed.
-        home.write("b.conf", "[other]\rstate = z\r\n[install]\rnote = n\nstate = disabled\r");
+        home.write(
+            "b.conf",
+            "[other]\rstate = z\r\n[install]\rnote = n\nstate = disabled\r",
+        );
         let file = home.0.join("etc/apps/b.conf");
         assert_eq!(
             read_setting(&file, "install", "state").as_deref(),

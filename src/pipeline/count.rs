@@ -6,8 +6,10 @@ use crate::generate::probe::SizeProbe;
 use crate::plan::{Generator, SamplePlan};
 use crate::rng::Rng;
 use crate::timing::Micros;
+use crate::timing::limits::MAX_EVENTS_PER_INTERVAL;
 
-/// Events (or cycles) of one firing of a sample, live or backfill, at time `t`.
+/// Events (or cycles) of one firing of a sample, live or backfill, at time `t`: at most
+/// [`MAX_EVENTS_PER_INTERVAL`], whatever the rates multiply `count` to.
 pub(super) fn firing_count(
     s: &SamplePlan,
     (t, wall): (Micros, &chrono::DateTime<chrono::FixedOffset>),
@@ -20,10 +22,11 @@ pub(super) fn firing_count(
     if let Some(n) = fixed_count(s) {
         return n;
     }
-    match s.per_day_volume {
+    let n = match s.per_day_volume {
         Some(gb) => per_day_volume_count(s, gb, (t, wall), rng, probe, i, st, step),
         None => s.rates.rated_count(base_count(s), wall, rng),
-    }
+    };
+    n.min(MAX_EVENTS_PER_INTERVAL)
 }
 
 /// The events of every firing, for generators whose count the rates do not change.

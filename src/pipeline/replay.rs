@@ -141,6 +141,10 @@ pub(super) fn fire_replay(
     {
         return Ok(None);
     }
-    st.pass_start = last + s.interval;
+    st.pass_start = last.saturating_add(s.interval);
+    if st.pass_start > crate::timing::limits::LAST_MICROS {
+        // The next pass would start after 9999.
+        return Ok(None);
+    }
     Ok(Some(st.pass_start))
 }

@@ -19,7 +19,7 @@ use crate::reload::Reloader;
 use crate::rng::Rng;
 use crate::stats::Stats;
 use crate::timing::clock::Clock;
-use crate::timing::{MICROS_PER_SEC, Micros};
+use crate::timing::{MICROS_PER_SEC, Micros, limits};
 
 /// Per-sample scheduling state.
 pub(super) struct SampleState {
@@ -66,6 +66,7 @@ impl SampleState {
             backfill_from,
             jobs: 0,
             done: matches!(s.end, End::Intervals(0))
+                || first > limits::LAST_MICROS
                 || s.replay.as_ref().is_some_and(|rp| rp.offsets.is_empty()),
             pdv_target_bytes: 0.0,
             pass_start: first - skip,
@@ -303,8 +304,18 @@ pub(super) fn schedule(
             st.done = true;
             continue;
         }
-        st.next = deadline + step;
-        heap.push(Reverse((st.next, i)));
+        // No firing after the last instant a timestamp can show (an interval of thousands of
+        // years fires once).
+        match deadline
+            .checked_add(step)
+            .filter(|&n| n <= limits::LAST_MICROS)
+        {
+            Some(next) => {
+                st.next = next;
+                heap.push(Reverse((next, i)));
+            }
+            None => st.done = true,
+        }
     }
     Scheduled {
         states,
@@ -325,7 +336,12 @@ fn run_end(plan: &Plan, states: &[SampleState], t0: Micros) -> Option<Micros> {
             _ if st.done => Some(st.next),
             End::Until(_) => end_time(s, t0),
             End::Intervals(n) if s.replay.is_none() => {
-                Some(st.next + (*n as i64 - 1).max(0) * step(s))
+                let more = i64::try_from(n.saturating_sub(1)).unwrap_or(i64::MAX);
+                Some(
+                    st.next
+                        .saturating_add(more.saturating_mul(step(s)))
+                        .min(limits::LAST_MICROS),
+                )
             }
             _ => None,
         })

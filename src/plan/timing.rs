@@ -249,12 +249,16 @@ fn warn_unbounded(
         } else {
             String::new()
         };
+        let size = if most.is_finite() {
+            format!("up to {}", limits::figure(most))
+        } else {
+            "more than 1e308".to_string()
+        };
         r.warn(
             key,
             format!(
-                "count, the rate tables and randomizeCount let one interval hold up to {} \
-                 events{cap}",
-                limits::figure(most)
+                "count, the rate tables and randomizeCount let one interval hold {size} \
+                 events{cap}"
             ),
         );
     }

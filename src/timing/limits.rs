@@ -46,7 +46,9 @@ pub fn check_secs(secs: f64) -> Result<(), String> {
 
 /// `secs` (already checked by [`check_secs`]) in microseconds.
 pub fn micros(secs: f64) -> Micros {
-    (secs * MICROS_PER_SEC as f64).round().clamp(0.0, (LAST_MICROS) as f64) as Micros
+    (secs * MICROS_PER_SEC as f64)
+        .round()
+        .clamp(0.0, (LAST_MICROS) as f64) as Micros
 }
 
 /// Checks `count` against `-1..=MAX_COUNT`.
@@ -114,7 +116,11 @@ mod tests {
         assert!(check_count(-2).is_err() && check_count(MAX_COUNT + 1).is_err());
         assert!(check_year(9999).is_ok() && check_year(10000).is_err() && check_year(0).is_err());
         // The last firing plus the longest step still fits in i64 microseconds.
-        assert!(LAST_MICROS.checked_add(MAX_DURATION_SECS * MICROS_PER_SEC).is_some());
+        assert!(
+            LAST_MICROS
+                .checked_add(MAX_DURATION_SECS * MICROS_PER_SEC)
+                .is_some()
+        );
     }
 
     #[test]
