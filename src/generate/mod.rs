@@ -744,7 +744,7 @@ pub fn push_event(
         Encoding::Line => {
             batch
                 .bytes
-                .extend_from_slice(crate::output::encode::trim_end(raw));
+                .extend_from_slice(crate::output::bytes::trim_end(raw));
             batch.bytes.push(b'\n');
         }
         encoding => {

@@ -2,8 +2,7 @@
 //! writes. Infallible, appending to a buffer the caller owns.
 
 use super::EventMeta;
-// `hec/encode.rs` still imports the byte helpers from here; they belong to `output::bytes`.
-pub(crate) use super::bytes::{has_below, has_byte, trim_end, word_at};
+use super::bytes::trim_end;
 
 /// How the events of an output are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! event whose text is not a JSON object with a `fields` object.
 
 use crate::output::EventMeta;
-use crate::output::encode::{has_below, has_byte, trim_end, word_at};
+use crate::output::bytes::{has_below, has_byte, trim_end, word_at};
 use crate::timing::MICROS_PER_SEC;
 
 /// Appends `{"time":<s.mmm>,"event":"<text>","host":..,"source":..,"sourcetype":..,"index":..}`.

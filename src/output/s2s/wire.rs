@@ -11,7 +11,7 @@
 //! integration tests and the benchmark's receiver use it.
 
 use crate::output::EventMeta;
-use crate::output::encode::trim_end;
+use crate::output::bytes::trim_end;
 use crate::timing::MICROS_PER_SEC;
 
 /// Length of the signature block: 128 bytes of signature, 256 of server name, 16 of port.
