@@ -210,3 +210,45 @@ fn awss3_check_locates_bad_settings() {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
 }
+
+#[test]
+fn awss3_credentials_may_be_env_or_file_references() {
+    let secret = "s3-secret-from-a-file-7f3a";
+    let a = App::new(
+        "s3-refs",
+        "[x]\noutputMode = awss3\nawsS3BucketName = eventgen-test\n\
+         awsKeyId = ${file:s3-key-id}\nawsSecretKey = ${file:s3-secret}\n",
+    );
+    a.sample("x", "e\n");
+    std::fs::write(a.path().join("default/s3-key-id"), "AKIDFROMFILE\n").unwrap();
+    std::fs::write(a.path().join("default/s3-secret"), format!("{secret}\n")).unwrap();
+    let o = a.check();
+    assert_code(&o, 0);
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!text.contains(secret), "the secret was printed:\n{text}");
+
+    std::fs::remove_file(a.path().join("default/s3-secret")).unwrap();
+    let o = a.check();
+    assert_code(&o, 2);
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        text.contains("eventgen.conf:5: [x] awsSecretKey:"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("set without"),
+        "one mistake, one error:\n{text}"
+    );
+
+    let b = App::new(
+        "s3-refs-env",
+        "[x]\noutputMode = awss3\nawsS3BucketName = eventgen-test\n\
+         awsKeyId = ${env:EVENTGEN_TEST_NO_SUCH_VARIABLE_S3}\nawsSecretKey = plain\n",
+    );
+    b.sample("x", "e\n");
+    let o = b.check();
+    assert_code(&o, 2);
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(text.contains("eventgen.conf:4: [x] awsKeyId:"), "{text}");
+    assert!(text.contains("EVENTGEN_TEST_NO_SUCH_VARIABLE_S3"), "{text}");
+}

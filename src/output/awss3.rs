@@ -28,7 +28,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
-use crate::conf::{Setting, Settings};
+use crate::conf::{Setting, Settings, reference};
 use crate::output::http::{Client, ClientOptions, Proxy};
 use crate::output::netcore::{Health, NetStats, Shutdown, log};
 use crate::output::{Batch, Sink};
@@ -177,21 +177,38 @@ impl S3Config {
                 ),
             );
         }
-        let (key_id, secret, token) = match (text("awsKeyId"), settings.get("awsSecretKey")) {
-            (Some(k), Some(s)) if !s.value.trim().is_empty() => {
-                (k, s.value.trim().to_string(), None)
+        // Either key may be a ${env:NAME} or ${file:PATH} reference, as HEC tokens and
+        // splunkstream's credentials may; a reference that cannot be resolved is its own error.
+        let mut unresolved = false;
+        let mut credential = |key: &str| {
+            let s = settings.get(key)?;
+            match reference::secret(s) {
+                Ok(v) => Some(v.trim().to_string()).filter(|v| !v.is_empty()),
+                Err(msg) => {
+                    bad(key, Some(s), msg);
+                    unresolved = true;
+                    None
+                }
             }
-            (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-                (Some(k), Some(s)) => (k, s, env("AWS_SESSION_TOKEN")),
-                _ => {
-                    bad(
+        };
+        let key_id = credential("awsKeyId");
+        let secret_key = credential("awsSecretKey");
+        let (key_id, secret, token) = match (key_id, secret_key) {
+            (Some(k), Some(s)) => (k, s, None),
+            _ if unresolved => Default::default(),
+            (None, None) if settings.get("awsSecretKey").is_none() => {
+                match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+                    (Some(k), Some(s)) => (k, s, env("AWS_SESSION_TOKEN")),
+                    _ => {
+                        bad(
                         "awsKeyId",
                         None,
                         "no AWS credentials: set awsKeyId and awsSecretKey, or the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
                     );
-                    Default::default()
+                        Default::default()
+                    }
                 }
-            },
+            }
             (Some(_), _) => {
                 bad(
                     "awsSecretKey",
@@ -200,7 +217,8 @@ impl S3Config {
                 );
                 Default::default()
             }
-            (None, s) => {
+            (None, _) => {
+                let s = settings.get("awsSecretKey");
                 bad("awsKeyId", s, "awsSecretKey is set without awsKeyId".into());
                 Default::default()
             }

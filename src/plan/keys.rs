@@ -763,14 +763,14 @@ pub const KEYS: &[Key] = &[
         Str,
         None,
         Sample,
-        "awss3: access key id (default AWS_ACCESS_KEY_ID).",
+        "awss3: access key id (default AWS_ACCESS_KEY_ID). May be ${env:NAME} or ${file:PATH}.",
     ),
     k(
         "awsSecretKey",
         Str,
         None,
         Sample,
-        "awss3: secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN); never logged.",
+        "awss3: secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN); never logged. May be ${env:NAME} or ${file:PATH}.",
     ),
     k(
         "awsS3EventPerKey",
